@@ -1,0 +1,57 @@
+"""The console chat and plain-text answers: townqa without Telegram."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from retrieval import Answer, Engine, Hit
+
+from .questions import clean_question, question_problem
+
+
+def source_line(hit: Hit) -> str:
+    parts = [hit.report.town, f"《{hit.report.title}》"]
+    if hit.chunk.section:
+        parts.append(hit.chunk.section)
+    return " · ".join(parts)
+
+
+def not_found_text(engine: Engine) -> str:
+    towns = "、".join(engine.corpus.towns)
+    return f"没有找到相关内容。可以换个说法，或在问题里写明镇名。目前收录的报告：{towns}。"
+
+
+def format_answer(answer: Answer, engine: Engine) -> str:
+    if not answer.hits:
+        return not_found_text(engine)
+    lines = []
+    for rank, hit in enumerate(answer.hits, 1):
+        lines.append(f"{rank}. 「{hit.chunk.text}」")
+        lines.append(f"   —— {source_line(hit)}")
+    return "\n".join(lines)
+
+
+def reply(engine: Engine, text: str, limit: int) -> str:
+    question = clean_question(text)
+    problem = question_problem(question)
+    return problem or format_answer(engine.search(question, limit=limit), engine)
+
+
+def chat(engine: Engine, limit: int, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    """One question per line until end of input; prompts only when a person is typing."""
+    interactive = stdin.isatty()
+    if interactive:
+        towns = "、".join(engine.corpus.towns)
+        print(f"townqa：关于 {towns} 工作报告的问答。输入问题后回车，Ctrl-D 退出。", file=stdout)
+    while True:
+        if interactive:
+            print("问> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        print(reply(engine, line, limit), file=stdout, flush=True)
+        if interactive:
+            print(file=stdout)

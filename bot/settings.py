@@ -1,0 +1,47 @@
+"""Settings from config/townqa.toml, each overridable by an environment variable TOWNQA_<NAME>."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+from retrieval import Engine, Thresholds
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOWNQA_", toml_file=CONFIG_DIR / "townqa.toml", extra="ignore", populate_by_name=True
+    )
+
+    seeds: Path = Path("seeds")
+    config_dir: Path = CONFIG_DIR  # stop words, synonyms, user dictionary
+    cache_dir: Path = Path(".cache/townqa")
+    top_k: int = Field(3, ge=1, le=10)
+    min_score: float = 5.0
+    min_coverage: float = Field(0.2, ge=0.0, le=1.0)
+    telegram_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TOWNQA_TELEGRAM_BOT_TOKEN")
+    )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        # Explicit arguments win over the environment, which wins over the TOML file.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    def path(self, value: Path) -> Path:
+        """Relative paths in the settings are relative to the project folder, not the shell's."""
+        return value if value.is_absolute() else ROOT / value
+
+    def load_engine(self, rebuild: bool = False) -> Engine:
+        return Engine.load(
+            self.path(self.seeds),
+            self.path(self.config_dir),
+            self.path(self.cache_dir),
+            Thresholds(self.min_score, self.min_coverage),
+            rebuild=rebuild,
+        )

@@ -1,0 +1,124 @@
+"""Turn a report as extracted from a PDF or newspaper page into clean paragraphs.
+
+The texts break sentences across blank lines (page breaks), mix half- and
+full-width punctuation, put quote marks on lines of their own and repeat
+passages. The reports stay as they are on disk; this module repairs them in
+memory, keeping every word of the original.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+CJK = HAN + "\u3000-\u303f\uff00-\uffef“”‘’—…·"
+# Full-width ASCII letters, digits and a few signs that belong with numbers.
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}  # ０-９
+_WIDTH |= {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)}  # Ａ-Ｚ
+_WIDTH |= {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}  # ａ-ｚ
+_WIDTH |= {0xFF05: ord("%"), 0x3000: ord(" "), 0xFF0B: ord("+"), 0xFF0E: ord(".")}
+_FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_HALF_BY_CJK = re.compile(rf"(?<=[{CJK}])[,;:?!()]|[,;:?!()](?=[{CJK}])")
+_SPACE_BY_CJK = re.compile(rf"(?<=[{CJK}])[ \t\u00a0]+|[ \t\u00a0]+(?=[{CJK}])")
+
+# A line that ends a sentence: terminal punctuation, maybe followed by closing quotes or brackets.
+_ENDS_SENTENCE = re.compile(r"[。！？!?；;：:…][\"”’）)」』]*$")
+_HAS_SENTENCE_END = re.compile(r"[。！？!?]")
+_NUMBERED_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*)$")
+_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*(.*)$")
+_ONLY_QUOTES = re.compile(r"^[\"“”'‘’「」『』]+$")
+# A byline or photo credit in brackets, e.g. 「（刘颖 马吉）」.
+_BYLINE = re.compile(r"^[（(【][^）)】]{1,20}[）)】]$")
+HEADING_MAX = 40
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    section: tuple[str, ...]  # the headings above it, outermost first
+    text: str
+
+
+def normalize_width(text: str) -> str:
+    """Full-width letters and digits to ASCII; half-width punctuation beside Chinese to full width."""
+    text = text.translate(_WIDTH)
+    return _HALF_BY_CJK.sub(lambda m: _FULL_PUNCT[m.group()], text)
+
+
+def squeeze_spaces(text: str) -> str:
+    """Drop the spaces that PDF extraction puts between Chinese characters and numbers."""
+    return _SPACE_BY_CJK.sub("", text).strip()
+
+
+def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
+    """(level, heading text) when the line is a heading, else None."""
+    md = _MARKDOWN_HEADING.match(line)
+    if md:
+        return len(md.group(1)), md.group(2).strip()
+    if len(line) > HEADING_MAX:
+        return None
+    if _NUMBERED_HEADING.match(line) and line.count("。") <= 1:
+        return 2, line
+    if first:
+        return 1, line
+    if _ENDS_SENTENCE.search(line) or _HAS_SENTENCE_END.search(line):
+        return None
+    # A short unpunctuated line is a title; a fragment cut by a page break reads
+    # differently: it has several commas, numbers or brackets, or ends on a comma.
+    if line.count("，") + line.count(",") > 1 or re.search(r"[0-9（）()]|[，,、]$", line):
+        return None
+    return 2, line
+
+
+def _tidy_heading(text: str) -> str:
+    return text.replace("**", "").strip().rstrip("，,、：:。").strip()
+
+
+def clean_report(text: str) -> list[Paragraph]:
+    """Split a report into paragraphs, each with its section headings, repairing broken lines."""
+    paragraphs: list[Paragraph] = []
+    stack: list[tuple[int, str]] = []
+    buffer = ""
+    lead = ""
+
+    def flush() -> None:
+        nonlocal buffer, lead
+        body = squeeze_spaces(buffer.replace("**", ""))
+        if body:
+            section = tuple(h for lv, h in stack if h and lv > 1) + ((lead,) if lead else ())
+            paragraphs.append(Paragraph(section, body))
+        buffer, lead = "", ""
+
+    lines = [normalize_width(raw).strip() for raw in text.splitlines()]
+    lines = [line for line in lines if line and not (_ONLY_QUOTES.match(line) or _BYLINE.match(line))]
+    for i, line in enumerate(lines):
+        # A title-like line wins even mid-sentence: the continuations after page
+        # breaks in the reports are long lines, a truncated sentence before a title is not.
+        heading = _heading_level(line, first=i == 0)
+        if heading:
+            flush()
+            level, title = heading
+            stack = [(lv, h) for lv, h in stack if lv < level] + [(level, _tidy_heading(title))]
+            continue
+        if buffer and _ENDS_SENTENCE.search(buffer) and not buffer.endswith(("：", ":")):
+            flush()
+        bold = _BOLD_LEAD.match(line)
+        if bold and not buffer:
+            lead, line = _tidy_heading(bold.group(1)), bold.group(2).strip()
+        buffer += line
+    flush()
+    return paragraphs
+
+
+def dedupe(sentences: list[str], min_len: int = 12) -> list[bool]:
+    """Mark the sentences to keep: drop repeats and truncated copies of an earlier sentence."""
+    seen: list[str] = []
+    keep: list[bool] = []
+    for sentence in sentences:
+        key = re.sub(rf"[^\w{HAN}]", "", sentence)
+        repeated = bool(key) and any(key == s or (len(key) >= min_len and key in s) for s in seen)
+        keep.append(not repeated)
+        if not repeated and key:
+            seen.append(key)
+    return keep

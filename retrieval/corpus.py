@@ -1,0 +1,144 @@
+"""The corpus: report files and the manifest that says which town each belongs to.
+
+Everything read from disk is validated here, so that the rest of the package can
+trust its input and an admin gets an error that names the offending file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.toml"
+# A report file name: no folders, no hidden files, ends in .txt.
+SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,150}\.txt$")
+
+
+class CorpusError(ValueError):
+    """The corpus folder cannot be used as it is; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Report:
+    file: str
+    town: str
+    aliases: tuple[str, ...]
+    title: str
+    county: str
+    city: str
+    province: str
+    period: str
+    text: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a question may use for this report's town."""
+        return (self.town, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    folder: Path
+    reports: tuple[Report, ...]
+    fingerprint: str  # sha256 of the manifest and every report, for the cache key
+
+    @property
+    def towns(self) -> list[str]:
+        return sorted({r.town for r in self.reports})
+
+
+def _read_manifest(folder: Path) -> list[dict]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise CorpusError(f"{MANIFEST}: missing in {folder}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{MANIFEST}: not UTF-8 ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CorpusError(f"{MANIFEST}: not valid TOML ({exc})") from exc
+    entries = data.get("report")
+    if not isinstance(entries, list) or not entries:
+        raise CorpusError(f"{MANIFEST}: no [[report]] entries")
+    return entries
+
+
+def _field(entry: dict, key: str, where: str, required: bool = True) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise CorpusError(f"{where}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _read_report(folder: Path, entry: dict, index: int) -> Report:
+    name = _field(entry, "file", f"{MANIFEST} entry {index + 1}")
+    if not SAFE_NAME.match(name):
+        raise CorpusError(f"{name}: not a safe report file name (plain name ending in .txt)")
+    path = folder / name
+    if not path.is_file():
+        raise CorpusError(f"{name}: listed in {MANIFEST} but not found in {folder}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    if not text.strip():
+        raise CorpusError(f"{name}: the file is empty")
+    if "\x00" in text:
+        raise CorpusError(f"{name}: contains NUL bytes, not a text file")
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise CorpusError(f"{name}: 'aliases' must be a list of names")
+    return Report(
+        file=name,
+        town=_field(entry, "town", name),
+        aliases=tuple(a.strip() for a in aliases),
+        title=_field(entry, "title", name),
+        county=_field(entry, "county", name, required=False),
+        city=_field(entry, "city", name, required=False),
+        province=_field(entry, "province", name, required=False),
+        period=_field(entry, "period", name, required=False),
+        text=text,
+    )
+
+
+def _check_names(reports: list[Report]) -> None:
+    """A name may stand for one town only, or the town filter would be ambiguous."""
+    owner: dict[str, str] = {}
+    for report in reports:
+        for name in report.names:
+            if owner.setdefault(name, report.town) != report.town:
+                raise CorpusError(
+                    f"{report.file}: the name '{name}' is used for both {owner[name]} and {report.town}"
+                )
+
+
+def load_corpus(folder: Path | str) -> Corpus:
+    """Read and validate the manifest and every report it lists."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: corpus folder not found")
+    entries = _read_manifest(folder)
+    reports: list[Report] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise CorpusError(f"{MANIFEST} entry {i + 1}: not a table")
+        report = _read_report(folder, entry, i)
+        if report.file in seen:
+            raise CorpusError(f"{report.file}: listed twice in {MANIFEST}")
+        seen.add(report.file)
+        reports.append(report)
+    unlisted = sorted(p.name for p in folder.glob("*.txt") if p.name not in seen)
+    if unlisted:
+        raise CorpusError(f"{unlisted[0]}: not in {MANIFEST} (add an entry naming its town and title)")
+    _check_names(reports)
+    digest = hashlib.sha256((folder / MANIFEST).read_bytes())
+    for report in reports:
+        digest.update(report.file.encode() + b"\0" + report.text.encode() + b"\0")
+    # Reports of one town sit together, so a town filter is a contiguous range of chunks.
+    reports.sort(key=lambda r: (r.town, r.file))
+    return Corpus(folder=folder, reports=tuple(reports), fingerprint=digest.hexdigest())

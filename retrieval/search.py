@@ -1,0 +1,215 @@
+"""Answer a question: find the town it names, rank that town's chunks, or say nothing matched."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk, chunk_reports
+from .corpus import Corpus, Report, load_corpus
+from .index import Index
+from .tokenize import Lexicon, Tokenizer, normalize
+
+log = logging.getLogger(__name__)
+
+# The code that decides what is indexed is part of the cache key, so an upgrade never serves a stale index.
+_INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "index.py", "search.py")
+# How much a match in each field counts, relative to a word of the sentence itself.
+FIELD_WEIGHTS = {"words": 1.0, "chars": 0.2, "context": 0.3}
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When to say 「没有找到」 rather than show a weak passage; calibrated on the seed corpus."""
+
+    min_score: float = 5.0  # the best passage's BM25 score
+    min_coverage: float = 0.2  # share of the question's idf weight the best passage holds
+    relative: float = 0.3  # further passages must score this share of the best one
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    report: Report
+
+
+@dataclass(frozen=True)
+class Answer:
+    query: str
+    town_filter: str | None  # the town named in the question, if any
+    terms: tuple[str, ...]  # the question's index terms that occur in the reports
+    hits: tuple[Hit, ...]  # best first; empty when nothing answers the question
+    total: int  # how many passages passed the threshold, for "more results"
+
+
+class TownMatcher:
+    """Finds town names and aliases in a question, longest name first."""
+
+    def __init__(self, reports: tuple[Report, ...]) -> None:
+        self.town_of = {normalize(name): r.town for r in reports for name in r.names}
+        names = sorted(self.town_of, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def find(self, question: str) -> tuple[list[str], str]:
+        """(towns named, the question with the names taken out)."""
+        if not self._pattern:
+            return [], question
+        towns = list(dict.fromkeys(self.town_of[m.group()] for m in self._pattern.finditer(question)))
+        return towns, self._pattern.sub(" ", question)
+
+
+class Engine:
+    """The retrieval API the bot and the command line use."""
+
+    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, index: Index, settings: Thresholds) -> None:
+        self.corpus = corpus
+        self.tokenizer = tokenizer
+        self.index = index
+        self.thresholds = settings
+        self.towns = TownMatcher(corpus.reports)
+        self.reports = {r.file: r for r in corpus.reports}
+        self.years = {r.file: set(YEAR.findall(normalize(r.title + r.text))) for r in corpus.reports}
+        self.ranges: dict[str, tuple[int, int]] = {}  # report file -> its chunks [lo, hi)
+        for chunk in index.chunks:
+            lo, _ = self.ranges.get(chunk.doc, (chunk.id, chunk.id))
+            self.ranges[chunk.doc] = (lo, chunk.id + 1)
+
+    @classmethod
+    def load(
+        cls,
+        seeds: Path | str,
+        config_dir: Path | str,
+        cache_dir: Path | str | None,
+        thresholds: Thresholds | None = None,
+        rebuild: bool = False,
+    ) -> Engine:
+        """Read the corpus and the word lists, and load the cached index or build it.
+
+        Raises CorpusError when the corpus is unusable; a damaged cache is only rebuilt.
+        """
+        corpus = load_corpus(seeds)
+        lexicon = Lexicon.from_folder(config_dir, [n for r in corpus.reports for n in r.names])
+        tokenizer = Tokenizer(lexicon)
+        key = cache_key(corpus, lexicon)
+        folder = Path(cache_dir) / key[:16] if cache_dir else None
+        index = None
+        if folder and folder.exists() and not rebuild:
+            try:
+                index = Index.load(folder, key)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("index cache %s is unusable (%s); rebuilding it", folder, exc)
+        if index is None:
+            index = build_index(corpus, tokenizer, key)
+            if folder:
+                try:
+                    index.save(folder)
+                except OSError as exc:
+                    log.warning("could not save the index cache in %s: %s", folder, exc)
+        return cls(corpus, tokenizer, index, thresholds or Thresholds())
+
+    def _spans(self, towns: list[str], years: set[str]) -> list[tuple[int, int]]:
+        """Chunk ranges of the reports a question can be about: its towns, its years."""
+        files = [
+            r.file
+            for r in self.corpus.reports
+            if (not towns or r.town in towns) and years <= self.years[r.file] and r.file in self.ranges
+        ]
+        return [self.ranges[f] for f in files]
+
+    def search(self, question: str, limit: int = 3, offset: int = 0) -> Answer:
+        towns, rest = self.towns.find(normalize(question))
+        years = set(YEAR.findall(rest))
+        words = self.tokenizer.terms(rest)
+        query = {
+            name: Counter(t for t in terms if t in self.index.vocab)
+            for name, terms in query_terms(self.tokenizer, rest, words).items()
+        }
+        town = towns[0] if len(towns) == 1 else None
+        spans = self._spans(towns, years)
+        if not query["words"] or not spans:
+            return Answer(question, town, tuple(query["words"]), (), 0)
+        scores = np.concatenate([self._score(query, lo, hi) for lo, hi in spans])
+        ids = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
+        best = int(np.argmax(scores))
+        if scores[best] < self.thresholds.min_score or self._coverage(words, years, ids[best], spans) < self.thresholds.min_coverage:
+            return Answer(question, town, tuple(query["words"]), (), 0)
+        floor = max(self.thresholds.min_score, self.thresholds.relative * float(scores[best]))
+        matched = np.flatnonzero(scores >= floor)
+        order = matched[np.lexsort((ids[matched], -scores[matched]))][offset : offset + limit]
+        hits = tuple(
+            Hit(self.index.chunks[int(ids[i])], float(scores[i]), self.reports[self.index.chunks[int(ids[i])].doc])
+            for i in order
+        )
+        return Answer(question, town, tuple(query["words"]), hits, len(matched))
+
+    def _score(self, query: dict[str, Counter[str]], lo: int, hi: int) -> np.ndarray:
+        scores = np.zeros(hi - lo, dtype=np.float32)
+        for name, terms in query.items():
+            field, weight = self.index.fields[name], FIELD_WEIGHTS[name]
+            for term, count in terms.items():
+                field.add_scores(scores, self.index.vocab[term], weight * count, lo, hi)
+        return scores
+
+    def _coverage(self, words: list[str], years: set[str], chunk_id: int, spans: list[tuple[int, int]]) -> float:
+        """Share of the question's meaning found in the passage or its headings.
+
+        Each word weighs its idf among the reports searched, so words common in
+        that town (上半年 in a half-year report) count little and a word the
+        reports never use (常住人口) counts fully against the passage.
+        """
+        n = sum(hi - lo for lo, hi in spans)
+        total = found = 0.0
+        for term in set(words) - years:
+            tid = self.index.vocab.get(term)
+            df, present = 0, False
+            if tid is not None:
+                for name in ("words", "context"):
+                    field = self.index.fields[name]
+                    if name == "words":
+                        df = sum(field.df_in(tid, lo, hi) for lo, hi in spans)
+                    present = present or field.df_in(tid, chunk_id, chunk_id + 1) > 0
+            weight = math.log((n + 1) / (df + 0.5))
+            total += weight
+            found += weight * present
+        return found / total if total else 0.0
+
+    def context(self, chunk_id: int, radius: int = 2) -> list[Chunk]:
+        """The chunk with up to radius sentences either side, within its report."""
+        chunks = self.index.chunks
+        if not 0 <= chunk_id < len(chunks):
+            return []
+        doc = chunks[chunk_id].doc
+        lo = max(0, chunk_id - radius)
+        return [c for c in chunks[lo : chunk_id + radius + 1] if c.doc == doc]
+
+
+def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:
+    digest = hashlib.sha256(f"{corpus.fingerprint}:{lexicon.fingerprint}".encode())
+    for name in _INDEXING_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, list[str]]:
+    return {"words": words, "chars": tokenizer.chars(text), "context": words}
+
+
+def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str) -> Index:
+    chunks = chunk_reports(corpus.reports)
+    terms: dict[str, list[list[str]]] = {name: [] for name in FIELD_WEIGHTS}
+    for chunk in chunks:
+        words = tokenizer.terms(chunk.text)
+        terms["words"].append(words)
+        terms["chars"].append(tokenizer.chars(chunk.text))
+        terms["context"].append(tokenizer.terms(chunk.section))
+    return Index.build(chunks, terms, key)
+

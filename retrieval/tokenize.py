@@ -1,0 +1,87 @@
+"""Chinese text to index terms: one function used for reports and questions alike.
+
+The same normalisation on both sides is what makes a question in traditional
+script, full-width digits or a colloquial synonym meet the report's wording.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+import opencc
+
+from .cleaning import HAN, normalize_width
+
+_CONTENT = re.compile(rf"[0-9A-Za-z{HAN}]")
+_T2S = opencc.OpenCC("t2s")
+jieba.setLogLevel(logging.WARNING)
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def normalize(text: str) -> str:
+    """Simplified script, half-width letters and digits, lower case."""
+    return _T2S.convert(normalize_width(text)).lower()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The word lists from config/: stop words, synonym groups, words to keep whole."""
+
+    stopwords: frozenset[str]
+    synonyms: dict[str, str]  # word -> the first word of its group
+    words: tuple[str, ...]  # user dictionary lines for jieba
+    fingerprint: str
+
+    @classmethod
+    def from_folder(cls, folder: Path | str, extra_words: Iterable[str] = ()) -> Lexicon:
+        folder = Path(folder)
+        stop = _read_lines(folder / "stopwords.txt")
+        groups = [[normalize(w) for w in line.split()] for line in _read_lines(folder / "synonyms.txt")]
+        user = _read_lines(folder / "userdict.txt")
+        synonyms = {word: group[0] for group in groups for word in group}
+        # Town names and synonym phrases are kept whole, so that they are one term each.
+        words = tuple(user) + tuple(f"{w} 50000 n" for w in [*extra_words, *synonyms] if len(w) > 1)
+        digest = hashlib.sha256("\n".join([*stop, *(" ".join(g) for g in groups), *words]).encode())
+        return cls(frozenset(normalize(w) for w in stop), synonyms, words, digest.hexdigest())
+
+
+class Tokenizer:
+    """jieba with the lexicon's words, stop words and synonyms applied."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        for line in lexicon.words:
+            word, *rest = line.split()
+            freq = int(rest[0]) if rest and rest[0].isdigit() else None
+            self._jieba.add_word(normalize(word), freq)
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of a text, in order, repeats kept (BM25 counts them)."""
+        lexicon = self.lexicon
+        out = []
+        for word in self._jieba.cut(normalize(text)):
+            word = word.strip()
+            if not word or word in lexicon.stopwords or not _CONTENT.search(word):
+                continue
+            out.append(lexicon.synonyms.get(word, word))
+        return out
+
+    def chars(self, text: str) -> list[str]:
+        """Chinese characters, for the partial matches word cutting misses (草皮 ~ 退草还田)."""
+        stop = self.lexicon.stopwords
+        return [c for c in normalize(text) if "\u4e00" <= c <= "\u9fff" and c not in stop]
+
