@@ -1,0 +1,533 @@
+"""Retrieval speed of townqa beside rank-bm25 (BM25Okapi) and bm25s, in one run, on one machine.
+
+All three engines index the same chunks and the same tokens: townqa's own
+``Tokenizer.terms`` of each chunk's text, computed once and shared, so only the
+index and the scoring differ. Every figure says in the table what it includes.
+
+    python benchmarks/retrieval.py                 # the seed corpus as it is
+    python benchmarks/retrieval.py --scale 20000   # grown to 20000 chunks (synthetic, seeded)
+    python benchmarks/retrieval.py --json          # last line: one JSON object
+
+Each engine runs in a forked child process (where the OS can fork), so its peak
+RSS and its heap are its own and not left over from the engine before it.
+Deterministic input (seeded RNG), no network; timings are time.perf_counter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import pickle
+import platform
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from importlib.metadata import version
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+# This file is benchmarks/retrieval.py: with its folder first on sys.path, "import retrieval"
+# would import this script itself. Import townqa's package from the project folder instead.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
+from retrieval import Engine, Report, Thresholds, load_corpus
+from retrieval.chunking import Chunk, chunk_reports, split_sentences
+from retrieval.corpus import Corpus
+from retrieval.index import Index
+from retrieval.search import FIELD_WEIGHTS
+from retrieval.tokenize import Lexicon, Tokenizer
+
+DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
+TOP_K = 3
+LOAD_RUNS = 5  # cache loads are timed this many times; the median is reported
+KEY = "benchmark"  # the Index key: the benchmark never touches townqa's real cache
+ENGINES = ("townqa", "bm25s", "rank_bm25")
+
+
+# --------------------------------------------------------------------------- input
+
+
+def read_questions(path: Path, chunks: list[Chunk]) -> tuple[list[str], str]:
+    """The fixed query set: the dev questions, or (without them) 60 fixed slices of seed chunks."""
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["question"] for line in lines if line.strip()], str(path)
+    step = max(1, len(chunks) // 60)
+    return [c.text[:24] for c in chunks[::step][:60]], "first 24 characters of every chunks[::k] (no question file)"
+
+
+# Synthetic sub-units of the seed towns: 后白镇 + 青山 + 社区, and so on.
+SYLLABLES = "青山河湖东西南北新安和平兴华丰泰康宁长乐永福金玉龙凤桥塘港湾林园"
+YEAR_OR_NUMBER = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])|\d+(?:\.\d+)?")
+BOLD_LEAD = re.compile(r"^(\*\*.+?\*\*)(.*)$")
+SENTENCE_END = re.compile(r"[。！？]")
+
+
+def suffix(i: int) -> str:
+    """A distinct two-or-more-syllable name for every i (bijective base-len(SYLLABLES))."""
+    out, i = "", i + len(SYLLABLES) + 1
+    while i:
+        i, r = divmod(i - 1, len(SYLLABLES))
+        out = SYLLABLES[r] + out
+    return out
+
+
+def vary_numbers(text: str, rng: random.Random, year_shift: int) -> str:
+    """Shift years by year_shift; scale other numbers by 0.5-1.5, keeping their decimals."""
+
+    def replace(m: re.Match) -> str:
+        if m.group(1):
+            return str(int(m.group(1)) + year_shift)
+        digits = m.group()
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        value = float(digits) * rng.uniform(0.5, 1.5)
+        return f"{value:.{decimals}f}" if decimals else str(max(1, round(value)))
+
+    return YEAR_OR_NUMBER.sub(replace, text)
+
+
+def body_sentences(reports: tuple[Report, ...]) -> list[str]:
+    """Every sentence of the seed reports' body lines, in file order: the recombination pool."""
+    pool = []
+    for report in reports:
+        for line in report.text.splitlines():
+            m = BOLD_LEAD.match(line.strip())
+            body = m.group(2) if m else line.strip()
+            if SENTENCE_END.search(body):
+                pool.extend(split_sentences(body))
+    return pool
+
+
+def recombine(text: str, pool: list[str], rng: random.Random) -> str:
+    """Keep the report's headings and lines; swap ~30% of sentences for pool ones, shuffle some lines."""
+    lines = []
+    for line in text.splitlines():
+        m = BOLD_LEAD.match(line.strip())
+        lead, body = (m.group(1), m.group(2)) if m else ("", line)
+        if SENTENCE_END.search(body):
+            sentences = [rng.choice(pool) if rng.random() < 0.3 else s for s in split_sentences(body)]
+            if rng.random() < 0.5:
+                rng.shuffle(sentences)
+            body = "".join(sentences)
+        lines.append(lead + body)
+    return "\n".join(lines)
+
+
+def synthetic_report(i: int, template: Report, names: re.Pattern, pool: list[str], rng: random.Random) -> Report:
+    town = f"{template.town}{suffix(i)}社区"
+    year_shift = rng.choice((-2, -1, 0, 0, 1))
+
+    def rewrite(text: str) -> str:
+        return vary_numbers(names.sub(town, text), rng, year_shift)
+
+    return Report(
+        file=f"{100000 + i}_synthetic.txt",
+        town=town,
+        aliases=(),
+        title=rewrite(template.title),
+        county=template.county,
+        city=template.city,
+        province=template.province,
+        period=template.period,
+        text=rewrite(recombine(template.text, pool, rng)),
+    )
+
+
+def grow(corpus: Corpus, target: int | None, seed: int = 20240601) -> tuple[Corpus, list[Chunk]]:
+    """The seed corpus, plus synthetic reports until it has `target` chunks (the last one cut short)."""
+    reports = list(corpus.reports)
+    chunks = chunk_reports(reports)
+    if target is None:
+        return corpus, chunks
+    rng = random.Random(seed)
+    seed_names = sorted({n for r in corpus.reports for n in r.names}, key=len, reverse=True)
+    names = re.compile("|".join(map(re.escape, seed_names)))
+    pool = body_sentences(corpus.reports)
+    total, i = len(chunks), 0
+    while total < target:
+        report = synthetic_report(i, corpus.reports[i % len(corpus.reports)], names, pool, rng)
+        reports.append(report)
+        total += len(chunk_reports([report]))
+        i += 1
+    # As load_corpus does: the reports of a town together, so a town is one range of chunks.
+    reports.sort(key=lambda r: (r.town, r.file))
+    grown = Corpus(folder=corpus.folder, reports=tuple(reports), fingerprint=f"grown-{target}-{seed}")
+    return grown, chunk_reports(grown.reports)[:target]
+
+
+def tokenize(tokenizer: Tokenizer, chunks: list[Chunk]) -> tuple[dict[str, list[list[str]]], float, float]:
+    """The token lists of every field; (fields, seconds for the shared words, seconds for the rest)."""
+    t0 = time.perf_counter()
+    words = [tokenizer.terms(c.text) for c in chunks]
+    t1 = time.perf_counter()
+    chars = [tokenizer.chars(c.text) for c in chunks]
+    context = [tokenizer.terms(c.section) for c in chunks]
+    t2 = time.perf_counter()
+    fields = {"words": words, "chars": chars, "context": context}
+    assert set(fields) == set(FIELD_WEIGHTS), "search.build_index has other fields now: update the benchmark"
+    return fields, t1 - t0, t2 - t1
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def top_k(scores: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    best = np.argpartition(scores, -k)[-k:]
+    return best[np.argsort(-scores[best], kind="stable")]
+
+
+def latencies(fn, queries: list, repeat: int) -> tuple[list, np.ndarray]:
+    """Warm up with one pass (its results are returned), then time repeat passes; seconds per call."""
+    results = [fn(q) for q in queries]
+    times = np.empty(repeat * len(queries))
+    n = 0
+    for _ in range(repeat):
+        for q in queries:
+            t0 = time.perf_counter()
+            fn(q)
+            times[n] = time.perf_counter() - t0
+            n += 1
+    return results, times
+
+
+def percentiles_ms(times: np.ndarray) -> tuple[float, float]:
+    p50, p99 = np.percentile(times, [50, 99]) * 1000
+    return float(p50), float(p99)
+
+
+def timed(fn, *args):
+    t0 = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - t0
+
+
+def median_load(load) -> tuple[object, float]:
+    """Load LOAD_RUNS times from a warm page cache; the last object and the median seconds."""
+    times, obj = [], None
+    for _ in range(LOAD_RUNS):
+        obj = None
+        gc.collect()
+        obj, seconds = timed(load)
+        times.append(seconds)
+    return obj, float(np.median(times))
+
+
+def reset_peak_rss() -> bool:
+    """Linux: reset this process's RSS high-water mark, so getrusage reports the peak from now on."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_now_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+
+
+def measured(phase, *args) -> dict:
+    """Run an engine's phase in a forked child: its figures plus its peak RSS (getrusage)."""
+    def run() -> dict:
+        fresh = reset_peak_rss()
+        base = rss_now_mb()
+        figures = phase(*args)
+        peak = peak_rss_mb()
+        return {**figures, "peak_rss_mb": peak, "rss_growth_mb": peak - base if fresh else None}
+
+    if not hasattr(os, "fork"):
+        return run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            payload, code = pickle.dumps(("ok", run())), 0
+        except BaseException:
+            payload, code = pickle.dumps(("error", traceback.format_exc())), 1
+        with os.fdopen(write, "wb") as out:
+            out.write(payload)
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as inp:
+        data = inp.read()
+    os.waitpid(pid, 0)
+    status, value = pickle.loads(data)
+    if status != "ok":
+        raise RuntimeError(f"benchmark phase {phase.__name__} failed:\n{value}")
+    return value
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def townqa_phase(chunks, words, tokens, repeat, folder) -> dict:
+    """Index.build of the words field alone; score-only queries on it, from token strings."""
+    index, build_s = timed(Index.build, chunks, {"words": words}, KEY)
+    index.save(folder)
+    del index
+    index, load_s = median_load(lambda: Index.load(folder, KEY))
+    field, vocab, n = index.fields["words"], index.vocab, len(index.chunks)
+
+    def score(query: list[str]) -> np.ndarray:  # what Engine._score does for one field over all chunks
+        scores = np.zeros(n, dtype=np.float32)
+        for term, count in Counter(t for t in query if t in vocab).items():
+            field.add_scores(scores, vocab[term], float(count), 0, n)
+        return top_k(scores)
+
+    results, times = latencies(score, tokens, repeat)
+    p50, p99 = percentiles_ms(times)
+    return {"build_s": build_s, "load_s": load_s, "p50_ms": p50, "p99_ms": p99, "top": [int(r[0]) for r in results]}
+
+
+def shipped_phase(corpus, tokenizer, chunks, fields, questions, repeat, folder) -> dict:
+    """townqa as the bot runs it: all fields, Index.load with chunks, the full Engine.search."""
+    index, build_s = timed(Index.build, chunks, fields, KEY)
+    index.save(folder)
+    del index
+    index, load_s = median_load(lambda: Index.load(folder, KEY))
+    chunks_json_s = timed(json.loads, (folder / "chunks.json").read_text(encoding="utf-8"))[1]
+    engine = Engine(corpus, tokenizer, index, Thresholds())
+    _, times = latencies(engine.search, questions, repeat)
+    p50, p99 = percentiles_ms(times)
+    _, tok = latencies(lambda q: (tokenizer.terms(q), tokenizer.chars(q)), questions, repeat)
+    return {
+        "build_s": build_s,
+        "load_s": load_s,
+        "chunks_json_s": chunks_json_s,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "tokenize_p50_ms": percentiles_ms(tok)[0],
+    }
+
+
+def bm25s_phase(words, tokens, repeat, folder) -> dict:
+    def build():
+        retriever = bm25s.BM25(method="robertson")  # Okapi's tf part and idf, like rank-bm25's BM25Okapi
+        retriever.index(words, show_progress=False)
+        return retriever
+
+    retriever, build_s = timed(build)
+    retriever.save(folder, show_progress=False)
+    del retriever
+    retriever, load_s = median_load(lambda: bm25s.BM25.load(folder, mmap=True, show_progress=False))
+
+    def score(query: list[str]) -> np.ndarray:
+        return retriever.retrieve([query], k=TOP_K, show_progress=False).documents[0]
+
+    results, times = latencies(score, tokens, repeat)
+    p50, p99 = percentiles_ms(times)
+    return {"build_s": build_s, "load_s": load_s, "p50_ms": p50, "p99_ms": p99, "top": [int(r[0]) for r in results]}
+
+
+def rank_bm25_phase(words, tokens, repeat, path) -> dict:
+    bm25, build_s = timed(BM25Okapi, words)
+    path.write_bytes(pickle.dumps(bm25, protocol=pickle.HIGHEST_PROTOCOL))
+    del bm25
+    bm25, load_s = median_load(lambda: pickle.loads(path.read_bytes()))
+
+    def score(query: list[str]) -> np.ndarray:
+        return top_k(bm25.get_scores(query))
+
+    results, times = latencies(score, tokens, repeat)
+    p50, p99 = percentiles_ms(times)
+    return {"build_s": build_s, "load_s": load_s, "p50_ms": p50, "p99_ms": p99, "top": [int(r[0]) for r in results]}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def ratio(a, b) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def cell(value, digits: int) -> str:
+    """A figure; "" for a townqa-only row; "skipped" for an engine that was not run."""
+    if isinstance(value, str):
+        return value
+    return "skipped" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows: list[tuple]) -> str:
+    """rows: (label, townqa, bm25s, rank-bm25, bm25s for the ratio, rank-bm25 for the ratio, digits)."""
+    head = f"{'':44} {'townqa':>9} {'bm25s':>9} {'rank-bm25':>9} {'townqa/bm25s':>13} {'townqa/rank-bm25':>17}"
+    lines = [head, "-" * len(head)]
+    for label, t, s, r, s_ref, r_ref, digits in rows:
+        lines.append(
+            f"{label:44} {cell(t, digits):>9} {cell(s, digits):>9} {cell(r, digits):>9}"
+            f" {ratio(t, s_ref):>13} {ratio(t, r_ref):>17}"
+        )
+    return "\n".join(lines)
+
+
+def agreement(results: dict) -> str:
+    """Sanity check that the engines rank alike: how often their best chunk is rank-bm25's (or townqa's)."""
+    ref_name = "rank_bm25" if results["rank_bm25"] else "townqa"
+    ref = results[ref_name]["top"]
+    parts = [
+        f"{name} {sum(a == b for a, b in zip(results[name]['top'], ref))}/{len(ref)}"
+        for name in ENGINES
+        if name != ref_name and results[name]
+    ]
+    return f"same top-1 chunk as {ref_name}: " + ", ".join(parts)
+
+
+def print_report(info: dict, res: dict) -> None:
+    q, s, r, shipped = res["townqa"], res["bm25s"], res["rank_bm25"] or {}, res["shipped"]
+    only = "" if res["rank_bm25"] else None  # the other engines' cells of a townqa-only row
+    print(
+        f"townqa retrieval benchmark: {info['chunks']} chunks ({info['corpus']}), {info['questions']} questions"
+        f" x {info['repeat']} repeats = {info['questions'] * info['repeat']} timed queries per engine after one warm-up pass"
+    )
+    print(f"  queries: {info['question_source']}")
+    print(
+        f"  python {platform.python_version()}, numpy {np.__version__}, bm25s {version('bm25s')} "
+        f"(numpy backend, method=robertson), rank-bm25 {version('rank-bm25')}, {platform.machine()}"
+    )
+    print(f"  tokenizer set-up (jieba + word lists): {info['tokenizer_s']:.2f} s; corpus growth + chunking: {info['grow_s']:.2f} s")
+    print(f"  tokenization, shared by all engines (Tokenizer.terms of every chunk text): {info['tokenize_s']:.2f} s")
+    print(f"  + townqa's other fields (Tokenizer.chars of the text, terms of the headings): {info['tokenize_extra_s']:.2f} s")
+    if res["rank_bm25"] is None:
+        print(f"  rank-bm25 skipped: {info['chunks']} chunks > --skip-rank-bm25-above {info['skip_above']}")
+    print()
+    sb, rb = s["build_s"], r.get("build_s")
+    sl, rl = s["load_s"] * 1000, (r["load_s"] * 1000 if r else None)
+    sp50, rp50, sp99, rp99 = s["p50_ms"], r.get("p50_ms"), s["p99_ms"], r.get("p99_ms")
+    print(table([
+        ("[a] index build, words field (s)", q["build_s"], sb, rb, sb, rb, 3),
+        ("[b] index build, townqa as shipped (s)", shipped["build_s"], "", only, sb, rb, 3),
+        ("[c] cache load, words field (ms)", q["load_s"] * 1000, sl, rl, sl, rl, 2),
+        ("[d] cache load, townqa as shipped (ms)", shipped["load_s"] * 1000, "", only, sl, rl, 2),
+        ("[e] query p50, score only, top-3 (ms)", q["p50_ms"], sp50, rp50, sp50, rp50, 3),
+        ("[e] query p99, score only, top-3 (ms)", q["p99_ms"], sp99, rp99, sp99, rp99, 3),
+        ("[f] query p50, full engine.search (ms)", shipped["p50_ms"], "", only, sp50, rp50, 3),
+        ("[f] query p99, full engine.search (ms)", shipped["p99_ms"], "", only, sp99, rp99, 3),
+        ("[g] question tokenization p50 (ms)", shipped["tokenize_p50_ms"], "", only, None, None, 3),
+        ("[h] peak RSS (MB)", q["peak_rss_mb"], s["peak_rss_mb"], r.get("peak_rss_mb"),
+         s["peak_rss_mb"], r.get("peak_rss_mb"), 1),
+        ("[h] RSS growth in the phase (MB)", q["rss_growth_mb"], s["rss_growth_mb"], r.get("rss_growth_mb"),
+         s["rss_growth_mb"], r.get("rss_growth_mb"), 1),
+        ("[h] peak RSS, townqa as shipped (MB)", shipped["peak_rss_mb"], "", only,
+         s["peak_rss_mb"], r.get("peak_rss_mb"), 1),
+    ]))
+    print()
+    print(agreement(res))
+    print(f"""
+What each figure includes (all engines get the same chunks and the same token lists):
+[a] from the shared token lists to a queryable index: townqa Index.build(chunks, {{"words": tokens}});
+    bm25s BM25(method="robertson").index(tokens); rank-bm25 BM25Okapi(tokens). Each maps strings to ids itself.
+[b] townqa's real index (search.build_index): the words, chars and headings fields, one vocabulary;
+    its tokenization is not included (see the lines above). Ratios use the others' [a].
+[c] median of {LOAD_RUNS} loads from a warm page cache: townqa Index.load (arrays memory-mapped, vocab and
+    chunk texts from JSON); bm25s BM25.load(mmap=True), index only; rank-bm25 pickle.loads of its object.
+[d] the same for townqa's real cache; of it, json.loads of chunks.json alone takes {shipped['chunks_json_s'] * 1000:.2f} ms.
+[e] from the question's token strings (tokenized beforehand, as for the index) to the top-3 chunk ids,
+    every chunk scored: townqa Field.add_scores of the words field + argpartition (as Engine._score does);
+    bm25s retrieve([tokens], k=3); rank-bm25 get_scores + argpartition. One question per call.
+[f] townqa Engine.search(question) on the loaded real index: normalisation, town and year filters,
+    tokenization [g], three fields scored over the named town's chunks only (all chunks when no town is
+    named), coverage check and Hit objects. Ratios are against the others' [e], which do far less.
+[g] Tokenizer.terms + Tokenizer.chars of the whole question, the tokenization part of [f].
+[h] resource.getrusage(RUSAGE_SELF).ru_maxrss of a forked child that runs one engine's build, save, loads
+    and queries; the child starts with the chunks and tokens already in memory (counted in peak RSS).
+    Growth = peak minus RSS at the child's start, after resetting the high-water mark (/proc/self/clear_refs).""")
+
+
+def json_line(info: dict, res: dict) -> str:
+    shipped = res["shipped"]
+    engines = {name: ({k: v for k, v in res[name].items() if k != "top"} if res[name] else None) for name in ENGINES}
+    engines["townqa"] |= {
+        "shipped_build_s": shipped["build_s"],
+        "shipped_load_s": shipped["load_s"],
+        "search_p50_ms": shipped["p50_ms"],
+        "search_p99_ms": shipped["p99_ms"],
+        "question_tokenize_p50_ms": shipped["tokenize_p50_ms"],
+        "shipped_peak_rss_mb": shipped["peak_rss_mb"],
+    }
+    out = {
+        "chunks": info["chunks"],
+        "questions": info["questions"],
+        "repeat": info["repeat"],
+        "tokenize_s": info["tokenize_s"],
+        "engines": engines,
+    }
+    return json.dumps(out, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scale", type=int, metavar="N", help="grow the corpus to N chunks (default: the seeds as they are)")
+    p.add_argument("--repeat", type=int, default=20, metavar="R", help="timed passes over the questions (default 20)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.add_argument("--skip-rank-bm25-above", type=int, default=50000, metavar="N", help="skip rank-bm25 beyond N chunks")
+    p.add_argument("--seeds", type=Path, default=ROOT / "seeds")
+    p.add_argument("--config", type=Path, default=ROOT / "config")
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    args = p.parse_args(argv)
+    if args.repeat < 1 or (args.scale is not None and args.scale < TOP_K + 1):
+        p.error("--repeat must be at least 1 and --scale more than the top-k")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    (corpus, chunks), grow_s = timed(grow, load_corpus(args.seeds), args.scale)
+    lexicon = Lexicon.from_folder(args.config, [n for r in corpus.reports for n in r.names])
+    tokenizer, tokenizer_s = timed(Tokenizer, lexicon)
+    fields, tokenize_s, tokenize_extra_s = tokenize(tokenizer, chunks)
+    questions, source = read_questions(args.questions, chunks)
+    tokens = [tokenizer.terms(q) for q in questions]
+    words = fields["words"]
+    info = {
+        "chunks": len(chunks),
+        "corpus": f"seeds grown to --scale {args.scale}" if args.scale else "the seeds as they are",
+        "questions": len(questions),
+        "question_source": source,
+        "repeat": args.repeat,
+        "tokenizer_s": tokenizer_s,
+        "grow_s": grow_s,
+        "tokenize_s": tokenize_s,
+        "tokenize_extra_s": tokenize_extra_s,
+        "skip_above": args.skip_rank_bm25_above,
+    }
+    with tempfile.TemporaryDirectory(prefix="townqa-bench-") as tmp:
+        tmp = Path(tmp)
+        res = {
+            "townqa": measured(townqa_phase, chunks, words, tokens, args.repeat, tmp / "townqa"),
+            "shipped": measured(shipped_phase, corpus, tokenizer, chunks, fields, questions, args.repeat, tmp / "shipped"),
+            "bm25s": measured(bm25s_phase, words, tokens, args.repeat, tmp / "bm25s"),
+            "rank_bm25": None
+            if len(chunks) > args.skip_rank_bm25_above
+            else measured(rank_bm25_phase, words, tokens, args.repeat, tmp / "rank_bm25.pkl"),
+        }
+    print_report(info, res)
+    if args.json:
+        print(json_line(info, res))
+
+
+if __name__ == "__main__":
+    main()

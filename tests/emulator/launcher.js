@@ -1,0 +1,851 @@
+#!/usr/bin/env node
+/*
+ * townqa test launcher for the Telegram Bot API emulator `telegram-test-api` 4.2.1.
+ *
+ *   node launcher.js PORT
+ *
+ * Starts the emulator on 127.0.0.1:PORT (storage RAM), prints one line `READY` on stdout when it
+ * listens, and exits when its stdin closes, on SIGTERM or on SIGINT (so a dying test process
+ * never leaves it behind). Set EMULATOR_IGNORE_STDIN=1 to run it by hand in the background.
+ *
+ * The package as shipped does not work with python-telegram-bot 22.8. Before the server is
+ * constructed this file rewrites the exported route list (`lib/routes/index.js#routes`, read by
+ * the TelegramServer constructor) and `TelegramServer.prototype.addBotMessage`:
+ *
+ *  bot side (what PTB calls, /bot<TOKEN>/<method>):
+ *   - getMe: adds is_bot (PTB's User needs it), bot id = the token's numeric prefix.
+ *   - getUpdates: real long polling (the package answers at once, so PTB with poll_interval=0
+ *     busy-loops) and real offset semantics (an update stays pending until getUpdates is called
+ *     with a higher offset; the package marked it read as soon as it was sent). A second
+ *     concurrent getUpdates for the same token ends the first with 409, as Telegram does.
+ *   - sendMessage: answers with a proper Message (date in seconds, `from` = the bot, the chat as
+ *     the users sent it, with type/title); checks the text is not empty, not over 4096
+ *     characters, and that HTML / MarkdownV2 markup would parse (the errors Telegram gives).
+ *   - editMessageText / editMessageReplyMarkup: update the stored bot message (an omitted
+ *     reply_markup removes the keyboard, as in Telegram), answer with the edited Message, and
+ *     answer 400 "message is not modified" / "message to edit not found" like Telegram.
+ *   - answerCallbackQuery: true, and keeps the answer (text, show_alert) for the client side;
+ *     unknown or already answered query ids give Telegram's 400.
+ *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
+ *   - added: setMyCommands/getMyCommands/deleteMyCommands (validated, stored per scope and
+ *     language), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
+ *     set/getMyDescription, set/getMyShortDescription, set/getMyName, getWebhookInfo, getChat,
+ *     logOut, close.
+ *   - any other method: 404 with a description naming the method (PTB raises InvalidToken
+ *     carrying that text), instead of the package's bare 500.
+ *   - errors are Telegram-shaped: HTTP status + {ok:false, error_code, description}.
+ *
+ *  client side (the test acting as users, POST JSON to /<route>):
+ *   - /sendMessage, /sendCommand: fill in date/chat defaults, remember the chat (so the bot's
+ *     answers carry its type/title), accept a stored bot message as reply_to_message, and
+ *     answer {update_id, message_id}.
+ *   - /sendCallback: accepts a stored bot message (as /getUpdates returns it) or a Message;
+ *     the update carries the message's current (edited) state and a chat_instance; answers
+ *     {update_id, callback_query_id}.
+ *   - /getUpdates, /getUpdatesHistory: unchanged (the package's own).
+ *   - added: /getBotCalls {token, method?}, /getCallbackAnswers {token}, /getBotState {token},
+ *     /reset {token?}.
+ */
+'use strict';
+
+const TelegramServer = require('telegram-test-api');
+const { routes } = require('telegram-test-api/lib/routes/index');
+const { handle } = require('telegram-test-api/lib/routes/bot/utils');
+
+const pkgRoutes = {
+  client: {
+    sendMessage: require('telegram-test-api/lib/routes/client/sendMessage').sendMessage,
+    sendCommand: require('telegram-test-api/lib/routes/client/sendCommand').sendCommand,
+    sendCallback: require('telegram-test-api/lib/routes/client/sendCallback').sendCallback,
+    getUpdates: require('telegram-test-api/lib/routes/client/getUpdates').getUpdates,
+    getUpdatesHistory: require('telegram-test-api/lib/routes/client/getUpdatesHistory').getUpdatesHistory,
+  },
+  bot: {
+    getMe: require('telegram-test-api/lib/routes/bot/getMe').getMe,
+    getUpdates: require('telegram-test-api/lib/routes/bot/getUpdates').getUpdates,
+    sendMessage: require('telegram-test-api/lib/routes/bot/sendMessage').sendMessage,
+    answerCallbackQuery: require('telegram-test-api/lib/routes/bot/answerCallbackQuery').answerCallbackQuery,
+    editMessageText: require('telegram-test-api/lib/routes/bot/editMessageText').editMessageText,
+    editMessageReplyMarkup: require('telegram-test-api/lib/routes/bot/editMessageReplyMarkup').editMessageReplyMarkup,
+    deleteMessage: require('telegram-test-api/lib/routes/bot/deleteMessage').deleteMessage,
+    setWebhook: require('telegram-test-api/lib/routes/bot/setWebhook').setWebhook,
+    deleteWebhook: require('telegram-test-api/lib/routes/bot/deleteWebhook').deleteWebhook,
+    unknownMethod: require('telegram-test-api/lib/routes/bot/unknownMethod').unknownMethod,
+  },
+};
+
+const HOST = '127.0.0.1';
+const BOT_USERNAME = process.env.EMULATOR_BOT_USERNAME || 'townqa_test_bot';
+const BOT_FIRST_NAME = process.env.EMULATOR_BOT_FIRST_NAME || 'TownQA Test Bot';
+const MAX_LONG_POLL_SECONDS = 50;
+const MAX_CALL_LOG = 20000;
+const MAX_MESSAGE_LENGTH = 4096;
+const CHAT_ACTIONS = new Set([
+  'typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice',
+  'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note',
+]);
+// Parameters PTB sends JSON-encoded inside form fields.
+const JSON_FIELDS = [
+  'reply_markup', 'entities', 'caption_entities', 'link_preview_options', 'reply_parameters',
+  'commands', 'scope', 'menu_button', 'allowed_updates',
+];
+
+// ---------------------------------------------------------------- helpers
+
+class ApiError extends Error {
+  constructor(code, description) {
+    super(description);
+    this.code = code;
+  }
+}
+
+const badRequest = (what) => new ApiError(400, `Bad Request: ${what}`);
+
+function sendOk(res, result) {
+  res.status(200).json({ ok: true, result });
+}
+
+function sendFail(res, error) {
+  const code = error instanceof ApiError ? error.code : 500;
+  const description = error instanceof ApiError ? error.message : `Internal Server Error: ${error && error.stack ? error.stack : error}`;
+  if (!(error instanceof ApiError)) console.error(`[emulator] ${description}`);
+  if (!res.headersSent) res.status(code).json({ ok: false, error_code: code, description });
+}
+
+/** Registers a bot method; `fn(params, token, req, res)` returns the result or throws ApiError. */
+function botMethod(app, name, fn) {
+  handle(app, `/bot:token/${name}`, async (req, res) => {
+    try {
+      const result = await fn(params(req), req.params.token, req, res);
+      sendOk(res, result === undefined ? true : result);
+    } catch (error) {
+      sendFail(res, error);
+    }
+  });
+}
+
+function clientRoute(app, path, fn) {
+  app.post(path, async (req, res) => {
+    try {
+      sendOk(res, await fn(req.body || {}));
+    } catch (error) {
+      sendFail(res, error);
+    }
+  });
+}
+
+function parseJsonFields(obj) {
+  for (const key of JSON_FIELDS) {
+    if (typeof obj[key] === 'string') {
+      try {
+        obj[key] = JSON.parse(obj[key]);
+      } catch (_e) {
+        throw badRequest(`can't parse ${key} JSON object`);
+      }
+    }
+  }
+  if (typeof obj.chat_id === 'string' && /^-?\d+$/.test(obj.chat_id)) obj.chat_id = Number(obj.chat_id);
+  return obj;
+}
+
+/** Query string and body merged (PTB posts application/x-www-form-urlencoded). */
+function params(req) {
+  return parseJsonFields({ ...(req.query || {}), ...(req.body || {}) });
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const toSeconds = (t) => (t > 1e11 ? Math.floor(t / 1000) : Math.floor(t));
+const same = (a, b) => JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b);
+
+function botIdOf(token) {
+  const id = Number(String(token).split(':')[0]);
+  return Number.isSafeInteger(id) && id > 0 ? id : 666;
+}
+
+function botUser(token) {
+  return {
+    id: botIdOf(token),
+    is_bot: true,
+    first_name: BOT_FIRST_NAME,
+    username: BOT_USERNAME,
+    can_join_groups: true,
+    can_read_all_group_messages: false,
+    supports_inline_queries: false,
+    can_connect_to_business: false,
+    has_main_web_app: false,
+  };
+}
+
+function flag(value) {
+  return value === true || value === 'true' || value === 'True' || value === '1' || value === 1;
+}
+
+// ----------------------------------------------------- text / markup checks (Telegram's 400s)
+
+const HTML_TAGS = new Set([
+  'b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code',
+  'pre', 'blockquote', 'tg-emoji',
+]);
+const HTML_ENTITIES = { lt: '<', gt: '>', amp: '&', quot: '"' };
+
+function byteOffset(text, index) {
+  return Buffer.byteLength(text.slice(0, index), 'utf8');
+}
+
+/** Returns the visible text of HTML-formatted `text`, or throws the error Telegram would. */
+function checkHtml(text) {
+  const stack = [];
+  let plain = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '<') {
+      const m = /^<(\/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^>]*)?)\s*\/?>/.exec(text.slice(i));
+      if (!m) {
+        throw badRequest(`can't parse entities: Unsupported start tag "" at byte offset ${byteOffset(text, i)}`);
+      }
+      const closing = m[1] === '/';
+      const tag = m[2].toLowerCase();
+      if (!closing) {
+        if (!HTML_TAGS.has(tag)) {
+          throw badRequest(`can't parse entities: Unsupported start tag "${tag}" at byte offset ${byteOffset(text, i)}`);
+        }
+        stack.push(tag);
+      } else {
+        if (stack.length === 0) {
+          throw badRequest(`can't parse entities: Unexpected end tag at byte offset ${byteOffset(text, i)}`);
+        }
+        const open = stack.pop();
+        if (open !== tag) {
+          throw badRequest(`can't parse entities: Unmatched end tag at byte offset ${byteOffset(text, i)}, expected "</${open}>", found "</${tag}>"`);
+        }
+      }
+      i += m[0].length;
+    } else if (c === '&') {
+      const m = /^&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);/.exec(text.slice(i));
+      if (m && m[1][0] === '#') {
+        const code = m[1][1] === 'x' ? parseInt(m[1].slice(2), 16) : parseInt(m[1].slice(1), 10);
+        plain += String.fromCodePoint(code);
+        i += m[0].length;
+      } else if (m && HTML_ENTITIES[m[1]] !== undefined) {
+        plain += HTML_ENTITIES[m[1]];
+        i += m[0].length;
+      } else {
+        plain += c;
+        i += 1;
+      }
+    } else {
+      plain += c;
+      i += 1;
+    }
+  }
+  if (stack.length) {
+    throw badRequest(`can't parse entities: Can't find end tag corresponding to start tag "${stack[stack.length - 1]}"`);
+  }
+  return plain;
+}
+
+/** Checks the one MarkdownV2 rule most often broken: reserved characters must be escaped. */
+function checkMarkdownV2(text) {
+  const reserved = new Set(['>', '#', '+', '-', '=', '{', '}', '.', '!']);
+  let plain = '';
+  let inCode = false;
+  let inPre = false;
+  let inUrl = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '\\') {
+      if (i + 1 < text.length) plain += text[i + 1];
+      i += 1;
+    } else if (text.startsWith('```', i)) {
+      inPre = !inPre;
+      i += 2;
+    } else if (inPre) {
+      plain += c;
+    } else if (c === '`') {
+      inCode = !inCode;
+    } else if (inCode) {
+      plain += c;
+    } else if (inUrl) {
+      if (c === ')') inUrl = false;
+    } else if (c === ']' && text[i + 1] === '(') {
+      inUrl = true;
+      i += 1;
+    } else if (c === '>' && (i === 0 || text[i - 1] === '\n')) {
+      // blockquote marker
+    } else if (reserved.has(c)) {
+      throw badRequest(`can't parse entities: Character '${c}' is reserved and must be escaped with the preceding '\\'`);
+    } else if (!'*_~|[]()'.includes(c)) {
+      plain += c;
+    }
+  }
+  return plain;
+}
+
+function checkText(text, parseMode, what = 'message text') {
+  if (text === undefined || text === null || String(text).length === 0) {
+    throw badRequest(`${what} is empty`);
+  }
+  let plain = String(text);
+  const mode = String(parseMode || '').toLowerCase();
+  if (mode === 'html') plain = checkHtml(plain);
+  else if (mode === 'markdownv2') plain = checkMarkdownV2(plain);
+  if (plain.trim().length === 0) throw badRequest(`${what} is empty`);
+  if (plain.length > MAX_MESSAGE_LENGTH) throw badRequest('message is too long');
+}
+
+function inlineMarkup(markup) {
+  return markup && typeof markup === 'object' && 'inline_keyboard' in markup ? markup : undefined;
+}
+
+// ---------------------------------------------------------------- server state & patches
+
+class State {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.chats = new Map(); // String(chat id) -> chat object as users sent it
+    this.calls = []; // every bot API call but getUpdates: {method, token, params, time}
+    this.callbackAnswers = []; // {callback_query_id, text, show_alert, url, cache_time, token, time}
+    this.answeredCallbacks = new Set();
+    this.commands = {}; // token -> {scopeKey|lang: [BotCommand]}
+    this.menuButtons = {}; // token -> {chat_id|'default': MenuButton}
+    this.texts = {}; // token -> {description, short_description, name}
+  }
+}
+
+const state = new State();
+
+function rememberChat(chat) {
+  if (chat && chat.id !== undefined) state.chats.set(String(chat.id), { ...chat, id: Number(chat.id) });
+}
+
+function chatFor(chatId) {
+  const known = state.chats.get(String(chatId));
+  if (known) return known;
+  const id = Number(chatId);
+  if (!Number.isFinite(id)) return { id: 0, type: 'channel', title: String(chatId), username: String(chatId).replace(/^@/, '') };
+  return id < 0 ? { id, type: 'group', title: `Chat ${id}` } : { id, type: 'private', first_name: `User ${id}` };
+}
+
+function userMessageToTelegram(update) {
+  const { botToken, ...message } = update.message;
+  return { ...message, message_id: update.messageId, date: toSeconds(message.date || update.time) };
+}
+
+/** A stored bot message ({time, botToken, message, updateId, messageId, ...}) as a Bot API Message. */
+function botEntryToTelegram(server, entry) {
+  const m = entry.message;
+  const msg = {
+    message_id: entry.messageId,
+    from: botUser(entry.botToken),
+    chat: chatFor(m.chat_id),
+    date: toSeconds(entry.time),
+  };
+  if (m.message_thread_id !== undefined) msg.message_thread_id = Number(m.message_thread_id);
+  if (entry.editDate) msg.edit_date = entry.editDate;
+  if (m.text !== undefined) msg.text = String(m.text);
+  if (Array.isArray(m.entities)) msg.entities = m.entities;
+  if (m.link_preview_options) msg.link_preview_options = m.link_preview_options;
+  const markup = inlineMarkup(m.reply_markup);
+  if (markup) msg.reply_markup = markup;
+  const replyTo = (m.reply_parameters && m.reply_parameters.message_id) || m.reply_to_message_id;
+  if (replyTo !== undefined) {
+    const target = findAnyMessage(server, m.chat_id, replyTo, entry.botToken);
+    if (target) msg.reply_to_message = target;
+  }
+  return msg;
+}
+
+function findBotEntry(server, chatId, messageId, token) {
+  return server.storage.botMessages.find((u) => (
+    (token === undefined || u.botToken === token)
+    && String(u.messageId) === String(messageId)
+    && String(u.message.chat_id) === String(chatId)));
+}
+
+/** The Message with that id in that chat, bot's or user's, in Bot API form (no nesting). */
+function findAnyMessage(server, chatId, messageId, token) {
+  const bot = findBotEntry(server, chatId, messageId, token);
+  if (bot) {
+    const { reply_to_message: _r, ...msg } = botEntryToTelegram(server, { ...bot, message: { ...bot.message, reply_parameters: undefined, reply_to_message_id: undefined } });
+    return msg;
+  }
+  const user = server.storage.userMessages.find((u) => (
+    u.botToken === token && u.message && !('callbackQuery' in u)
+    && String(u.messageId) === String(messageId)
+    && u.message.chat && String(u.message.chat.id) === String(chatId)));
+  if (user) {
+    const { reply_to_message: _r, ...msg } = userMessageToTelegram(user);
+    return msg;
+  }
+  return undefined;
+}
+
+/** Accepts a stored bot message entry or a Bot API Message and returns a Bot API Message. */
+function toTelegramMessage(server, value, token) {
+  if (!value || typeof value !== 'object') return value;
+  if ('messageId' in value && 'message' in value) {
+    const current = findBotEntry(server, value.message.chat_id, value.messageId) || value;
+    return botEntryToTelegram(server, current);
+  }
+  if ('message_id' in value && value.chat) {
+    const current = findBotEntry(server, value.chat.id, value.message_id, token);
+    if (current) return botEntryToTelegram(server, current);
+  }
+  return value;
+}
+
+// The Message that the package's sendMessage route answers with comes from here.
+const originalAddBotMessage = TelegramServer.prototype.addBotMessage;
+TelegramServer.prototype.addBotMessage = function addBotMessage(rawMessage, botToken) {
+  parseJsonFields(rawMessage);
+  originalAddBotMessage.call(this, rawMessage, botToken);
+  const entry = this.storage.botMessages[this.storage.botMessages.length - 1];
+  entry.method = 'sendMessage';
+  entry.editCount = 0;
+  return botEntryToTelegram(this, entry);
+};
+
+/** The update as getUpdates gives it to the bot. */
+function formatUpdate(update) {
+  if ('callbackQuery' in update) {
+    const cq = update.callbackQuery;
+    const query = {
+      id: String(update.callbackId),
+      from: cq.from,
+      chat_instance: String(cq.chat_instance || (cq.message && cq.message.chat ? cq.message.chat.id : 0)),
+    };
+    if (cq.message) query.message = cq.message;
+    if (cq.inline_message_id) query.inline_message_id = cq.inline_message_id;
+    if (cq.data !== undefined) query.data = cq.data;
+    if (cq.game_short_name !== undefined) query.game_short_name = cq.game_short_name;
+    return { update_id: update.updateId, callback_query: query };
+  }
+  return { update_id: update.updateId, message: userMessageToTelegram(update) };
+}
+
+// ---------------------------------------------------------------- bot routes
+
+const pollers = new Map(); // token -> {finish(result)}
+
+function pendingUpdates(server, token, offset) {
+  const mine = server.storage.userMessages.filter((u) => u.botToken === token && !u.isRead);
+  if (offset > 0) {
+    for (const u of mine) if (u.updateId < offset) u.isRead = true; // confirmed
+  }
+  return mine.filter((u) => !u.isRead);
+}
+
+function getUpdatesRoute(app, server) {
+  handle(app, '/bot:token/getUpdates', (req, res) => {
+    let p;
+    try {
+      p = params(req);
+    } catch (error) {
+      sendFail(res, error);
+      return;
+    }
+    const token = req.params.token;
+    const offset = Number(p.offset || 0);
+    const limit = Math.min(Math.max(Number(p.limit || 100), 1), 100);
+    const timeout = Math.min(Math.max(Number(p.timeout || 0), 0), MAX_LONG_POLL_SECONDS);
+    const allowed = Array.isArray(p.allowed_updates) && p.allowed_updates.length ? new Set(p.allowed_updates) : null;
+    const collect = () => pendingUpdates(server, token, offset)
+      .slice(0, limit)
+      .map(formatUpdate)
+      .filter((u) => !allowed || Object.keys(u).some((k) => allowed.has(k)));
+
+    const previous = pollers.get(token);
+    if (previous) {
+      previous.finish(null, new ApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'));
+    }
+
+    const first = collect();
+    if (first.length || timeout === 0) {
+      sendOk(res, first);
+      return;
+    }
+    let timer = null;
+    const events = ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery'];
+    const poller = {
+      finish(result, error) {
+        clearTimeout(timer);
+        events.forEach((e) => server.off(e, onUpdate));
+        res.off('close', onClose);
+        if (pollers.get(token) === poller) pollers.delete(token);
+        if (res.writableEnded || res.destroyed) return;
+        if (error) sendFail(res, error);
+        else sendOk(res, result);
+      },
+    };
+    function onUpdate() {
+      const got = collect();
+      if (got.length) poller.finish(got);
+    }
+    function onClose() {
+      // the bot gave up on this request (cancelled / timed out): nothing was delivered, and
+      // nothing is lost either, as updates stay pending until an offset confirms them.
+      poller.finish(null, null);
+    }
+    timer = setTimeout(() => poller.finish([]), timeout * 1000);
+    events.forEach((e) => server.on(e, onUpdate));
+    res.on('close', onClose);
+    pollers.set(token, poller);
+  });
+}
+
+function validateCommands(commands) {
+  if (!Array.isArray(commands)) throw badRequest('parameter "commands" must be an array');
+  if (commands.length > 100) throw badRequest('too many commands');
+  for (const c of commands) {
+    const command = c && String(c.command || '').replace(/^\//, '');
+    if (!command || command.length > 32 || !/^[a-z0-9_]+$/.test(command)) throw badRequest('BOT_COMMAND_INVALID');
+    const description = c && String(c.description || '');
+    if (!description.trim() || description.length > 256) throw badRequest('BOT_COMMAND_DESCRIPTION_INVALID');
+  }
+}
+
+function commandsKey(p) {
+  const scope = p.scope && typeof p.scope === 'object' ? p.scope : { type: 'default' };
+  return `${JSON.stringify({ type: scope.type, chat_id: scope.chat_id, user_id: scope.user_id })}|${p.language_code || ''}`;
+}
+
+function editTarget(server, p, token) {
+  if (p.inline_message_id !== undefined) return null;
+  if (p.chat_id === undefined || p.message_id === undefined) {
+    throw badRequest('message identifier is not specified');
+  }
+  const entry = findBotEntry(server, p.chat_id, p.message_id, token);
+  if (!entry) {
+    const userMessage = findAnyMessage(server, p.chat_id, p.message_id, token);
+    if (userMessage) throw badRequest("message can't be edited");
+    throw badRequest('message to edit not found');
+  }
+  return entry;
+}
+
+function markEdited(server, entry, p, eventName) {
+  entry.editDate = nowSeconds();
+  entry.editCount = (entry.editCount || 0) + 1;
+  entry.editedBy = entry.editedBy || [];
+  entry.editedBy.push(eventName === 'EditedMessageText' ? 'editMessageText' : 'editMessageReplyMarkup');
+  server.emit(eventName);
+}
+
+function setReplyMarkup(message, markup) {
+  const inline = inlineMarkup(markup);
+  if (inline && inline.inline_keyboard.length) message.reply_markup = inline;
+  else delete message.reply_markup;
+}
+
+function botRoutes(server) {
+  return [
+    // Logs every bot call but getUpdates, for /getBotCalls.
+    (app) => {
+      app.all('/bot:token/:method', (req, res, next) => {
+        if (req.params.method !== 'getUpdates') {
+          let logged;
+          try {
+            logged = params(req);
+          } catch (_e) {
+            logged = { ...(req.query || {}), ...(req.body || {}) };
+          }
+          state.calls.push({ method: req.params.method, token: req.params.token, params: logged, time: Date.now() });
+          if (state.calls.length > MAX_CALL_LOG) state.calls.splice(0, state.calls.length - MAX_CALL_LOG);
+        }
+        next();
+      });
+    },
+    (app) => botMethod(app, 'getMe', (_p, token) => botUser(token)),
+    (app) => getUpdatesRoute(app, server),
+    (app) => botMethod(app, 'sendMessage', (p, token) => {
+      if (p.chat_id === undefined || p.chat_id === '') throw badRequest('chat not found');
+      checkText(p.text, p.parse_mode);
+      return server.addBotMessage(p, token);
+    }),
+    (app) => botMethod(app, 'editMessageText', (p, token) => {
+      checkText(p.text, p.parse_mode);
+      const entry = editTarget(server, p, token);
+      if (entry === null) return true; // inline message: nothing stored to edit
+      const old = entry.message;
+      const newMarkup = inlineMarkup(p.reply_markup);
+      if (String(old.text) === String(p.text) && same(old.parse_mode, p.parse_mode)
+        && same(old.entities, p.entities) && same(inlineMarkup(old.reply_markup), newMarkup)) {
+        throw badRequest('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+      }
+      const message = { ...old, text: String(p.text) };
+      for (const key of ['parse_mode', 'entities', 'link_preview_options']) {
+        if (p[key] !== undefined) message[key] = p[key];
+        else delete message[key];
+      }
+      setReplyMarkup(message, p.reply_markup);
+      entry.history = entry.history || [];
+      entry.history.push({ text: old.text, parse_mode: old.parse_mode, reply_markup: old.reply_markup });
+      entry.message = message;
+      markEdited(server, entry, p, 'EditedMessageText');
+      return botEntryToTelegram(server, entry);
+    }),
+    (app) => botMethod(app, 'editMessageReplyMarkup', (p, token) => {
+      const entry = editTarget(server, p, token);
+      if (entry === null) return true;
+      const old = entry.message;
+      if (same(inlineMarkup(old.reply_markup), inlineMarkup(p.reply_markup))) {
+        throw badRequest('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+      }
+      const message = { ...old };
+      setReplyMarkup(message, p.reply_markup);
+      entry.history = entry.history || [];
+      entry.history.push({ text: old.text, parse_mode: old.parse_mode, reply_markup: old.reply_markup });
+      entry.message = message;
+      markEdited(server, entry, p, 'EditedMessageReplyMarkup');
+      return botEntryToTelegram(server, entry);
+    }),
+    (app) => botMethod(app, 'answerCallbackQuery', (p, token) => {
+      const id = String(p.callback_query_id || '');
+      const known = server.storage.userMessages.some((u) => (
+        u.botToken === token && 'callbackQuery' in u && String(u.callbackId) === id));
+      if (!known || state.answeredCallbacks.has(`${token}|${id}`)) {
+        throw badRequest('query is too old and response timeout expired or query ID is invalid');
+      }
+      if (p.text !== undefined && String(p.text).length > 200) throw badRequest('MESSAGE_TOO_LONG');
+      state.answeredCallbacks.add(`${token}|${id}`);
+      state.callbackAnswers.push({
+        callback_query_id: id,
+        text: p.text,
+        show_alert: flag(p.show_alert),
+        url: p.url,
+        cache_time: p.cache_time === undefined ? undefined : Number(p.cache_time),
+        token,
+        time: Date.now(),
+      });
+      return true;
+    }),
+    (app) => botMethod(app, 'deleteMessage', (p) => {
+      const chatId = Number(p.chat_id);
+      const messageId = Number(p.message_id);
+      if (!Number.isFinite(chatId) || !Number.isFinite(messageId)) throw badRequest('message identifier is not specified');
+      if (!server.deleteMessage(chatId, messageId)) throw badRequest('message to delete not found');
+      return true;
+    }),
+    (app) => botMethod(app, 'setWebhook', (p, token) => {
+      if (!p.url) {
+        server.deleteWebhook(token);
+        return true;
+      }
+      server.setWebhook(p, token);
+      return true;
+    }),
+    (app) => botMethod(app, 'deleteWebhook', (p, token) => {
+      server.deleteWebhook(token);
+      if (flag(p.drop_pending_updates)) pendingUpdates(server, token, Infinity);
+      return true;
+    }),
+    (app) => botMethod(app, 'getWebhookInfo', (_p, token) => {
+      const hook = server.webhooks[token];
+      return {
+        url: hook ? String(hook.url) : '',
+        has_custom_certificate: false,
+        pending_update_count: pendingUpdates(server, token, 0).length,
+      };
+    }),
+    (app) => botMethod(app, 'setMyCommands', (p, token) => {
+      validateCommands(p.commands);
+      state.commands[token] = state.commands[token] || {};
+      state.commands[token][commandsKey(p)] = p.commands.map((c) => ({
+        command: String(c.command).replace(/^\//, ''), description: String(c.description),
+      }));
+      return true;
+    }),
+    (app) => botMethod(app, 'getMyCommands', (p, token) => (state.commands[token] || {})[commandsKey(p)] || []),
+    (app) => botMethod(app, 'deleteMyCommands', (p, token) => {
+      if (state.commands[token]) delete state.commands[token][commandsKey(p)];
+      return true;
+    }),
+    (app) => botMethod(app, 'setChatMenuButton', (p, token) => {
+      state.menuButtons[token] = state.menuButtons[token] || {};
+      state.menuButtons[token][p.chat_id === undefined ? 'default' : String(p.chat_id)] = p.menu_button || { type: 'default' };
+      return true;
+    }),
+    (app) => botMethod(app, 'getChatMenuButton', (p, token) => {
+      const buttons = state.menuButtons[token] || {};
+      const key = p.chat_id === undefined ? 'default' : String(p.chat_id);
+      const button = buttons[key] || buttons.default;
+      return button && button.type !== 'default' ? button : { type: 'commands' };
+    }),
+    (app) => botMethod(app, 'sendChatAction', (p) => {
+      if (p.chat_id === undefined) throw badRequest('chat not found');
+      if (!CHAT_ACTIONS.has(String(p.action))) throw badRequest('wrong parameter action in request');
+      return true;
+    }),
+    ...[['description', 'Description', 512], ['short_description', 'ShortDescription', 120], ['name', 'Name', 64]]
+      .flatMap(([field, suffix, maxLength]) => [
+        (app) => botMethod(app, `setMy${suffix}`, (p, token) => {
+          const value = p[field] === undefined ? '' : String(p[field]);
+          if (value.length > maxLength) throw badRequest(`bot ${field.replace('_', ' ')} is too long`);
+          state.texts[token] = state.texts[token] || {};
+          state.texts[token][`${field}|${p.language_code || ''}`] = value;
+          return true;
+        }),
+        (app) => botMethod(app, `getMy${suffix}`, (p, token) => {
+          const stored = (state.texts[token] || {})[`${field}|${p.language_code || ''}`];
+          return { [field]: stored !== undefined ? stored : (field === 'name' ? BOT_FIRST_NAME : '') };
+        }),
+      ]),
+    (app) => botMethod(app, 'getChat', (p) => {
+      const chat = state.chats.get(String(p.chat_id));
+      if (!chat) throw badRequest('chat not found');
+      return { ...chat, accent_color_id: 0, max_reaction_count: 11, accepted_gift_types: { unlimited_gifts: false, limited_gifts: false, unique_gifts: false, premium_subscription: false, gifts_from_channels: false } };
+    }),
+    (app) => botMethod(app, 'logOut', () => true),
+    (app) => botMethod(app, 'close', () => true),
+    (app) => botMethod(app, ':method', (p, _token, req) => {
+      console.error(`[emulator] bot called unsupported method ${req.params.method}`);
+      throw new ApiError(404, `Not Found: method ${req.params.method} is not supported by the test emulator (telegram-test-api 4.2.1 + tests/emulator/launcher.js)`);
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------- client routes
+
+function requireToken(body) {
+  if (!body.botToken) throw badRequest('the message must contain a `botToken` field');
+  return body.botToken;
+}
+
+function prepareUserMessage(server, body) {
+  const token = requireToken(body);
+  if (!body.from || body.from.id === undefined) throw badRequest('the message must contain `from` (a User)');
+  const message = { ...body };
+  message.date = message.date ? toSeconds(Number(message.date)) : nowSeconds();
+  message.chat = message.chat || { id: body.from.id, type: 'private', first_name: body.from.first_name };
+  message.chat = { ...message.chat, id: Number(message.chat.id) };
+  if (message.reply_to_message) message.reply_to_message = toTelegramMessage(server, message.reply_to_message, token);
+  rememberChat(message.chat);
+  return message;
+}
+
+function clientRoutes(server) {
+  return [
+    (app) => clientRoute(app, '/sendMessage', async (body) => {
+      const message = prepareUserMessage(server, body);
+      const ids = { update_id: server.updateId, message_id: server.messageId };
+      await server.addUserMessage(message);
+      return ids;
+    }),
+    (app) => clientRoute(app, '/sendCommand', async (body) => {
+      const message = prepareUserMessage(server, body);
+      if (!Array.isArray(message.entities) || !message.entities.some((e) => e.type === 'bot_command')) {
+        throw badRequest('a command must have a bot_command entity');
+      }
+      const ids = { update_id: server.updateId, message_id: server.messageId };
+      await server.addUserCommand(message);
+      return ids;
+    }),
+    (app) => clientRoute(app, '/sendCallback', async (body) => {
+      const token = requireToken(body);
+      if (!body.from || body.from.id === undefined) throw badRequest('the callback must contain `from` (a User)');
+      const query = { ...body };
+      if (query.message) query.message = toTelegramMessage(server, query.message, token);
+      if (query.message && query.message.chat) {
+        query.chat_instance = query.chat_instance || String(query.message.chat.id);
+      }
+      const ids = { update_id: server.updateId, callback_query_id: String(server.callbackId) };
+      await server.addUserCallback(query);
+      return ids;
+    }),
+    pkgRoutes.client.getUpdates,
+    pkgRoutes.client.getUpdatesHistory,
+    (app) => clientRoute(app, '/getBotCalls', (body) => state.calls
+      .filter((c) => (!body.token || c.token === body.token) && (!body.method || c.method === body.method))),
+    (app) => clientRoute(app, '/getCallbackAnswers', (body) => state.callbackAnswers
+      .filter((a) => !body.token || a.token === body.token)),
+    (app) => clientRoute(app, '/getBotState', (body) => {
+      const token = requireToken({ botToken: body.token });
+      return {
+        me: botUser(token),
+        commands: state.commands[token] || {},
+        menu_buttons: state.menuButtons[token] || {},
+        texts: state.texts[token] || {},
+        webhook: server.webhooks[token] || null,
+        chats: [...state.chats.values()],
+        pending_updates: pendingUpdates(server, token, 0).length,
+      };
+    }),
+    (app) => clientRoute(app, '/reset', () => {
+      // Counters (update_id, message_id) keep growing, so a running bot's offset stays valid.
+      server.storage.userMessages.forEach((u) => { u.isRead = true; });
+      server.storage.userMessages = [];
+      server.storage.botMessages = [];
+      state.reset();
+      return true;
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+function main() {
+  const port = Number(process.argv[2] || process.env.PORT);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    console.error('usage: node launcher.js PORT');
+    process.exit(2);
+  }
+
+  // The constructor calls every function of the exported route list, in order, with
+  // (expressApp, telegramServer): replace the package's routes by this file's.
+  const known = new Set([...Object.values(pkgRoutes.client), ...Object.values(pkgRoutes.bot)]);
+  const unexpected = routes.filter((r) => !known.has(r));
+  if (unexpected.length) {
+    console.error(`[emulator] telegram-test-api has routes this launcher does not know (${unexpected.map((r) => r.name)}); check the package version (4.2.1 expected)`);
+  }
+  const registerAll = (app, telegramServer) => {
+    for (const route of [...clientRoutes(telegramServer), ...botRoutes(telegramServer)]) {
+      route(app, telegramServer);
+    }
+  };
+  routes.splice(0, routes.length, registerAll, ...unexpected);
+
+  const server = new TelegramServer({ port, host: HOST, storage: 'RAM', storeTimeout: 24 * 3600 });
+  server.setMaxListeners(0);
+
+  let stopping = false;
+  async function shutdown(code) {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(code), 2000).unref();
+    for (const poller of [...pollers.values()]) poller.finish([]);
+    try {
+      if (server.server) await server.stop();
+    } catch (_e) {
+      // exiting anyway
+    }
+    process.exit(code);
+  }
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGHUP', () => shutdown(0));
+  if (!process.env.EMULATOR_IGNORE_STDIN) {
+    process.stdin.on('end', () => shutdown(0));
+    process.stdin.on('close', () => shutdown(0));
+    process.stdin.on('error', () => shutdown(0));
+    process.stdin.resume();
+  }
+  process.stdout.on('error', () => shutdown(0)); // the reader went away
+
+  server.start().then(() => {
+    // Keep idle keep-alive connections open longer than the bot's HTTP pool does, so a request
+    // never races the server closing the connection it was sent on.
+    server.server.keepAliveTimeout = 120 * 1000;
+    server.server.headersTimeout = 125 * 1000;
+    server.server.requestTimeout = 0;
+    process.stdout.write('READY\n');
+  }).catch((error) => {
+    console.error(`[emulator] cannot listen on ${HOST}:${port}: ${error && error.code ? error.code : ''} ${error}`);
+    process.exit(error && error.code === 'EADDRINUSE' ? 98 : 1);
+  });
+}
+
+main();

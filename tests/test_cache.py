@@ -1,0 +1,70 @@
+"""The index cache: loaded when valid, rebuilt (never fatal) when stale or damaged."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval import Engine
+
+from .conftest import CONFIG, SEEDS
+
+QUESTION = "后白镇2025年地区生产总值是多少"
+
+
+def cache_folder(cache: Path) -> Path:
+    (folder,) = [p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return folder
+
+
+def test_a_saved_index_loads_and_answers_the_same(tmp_path: Path):
+    built = Engine.load(SEEDS, CONFIG, tmp_path)
+    loaded = Engine.load(SEEDS, CONFIG, tmp_path)
+    assert isinstance(loaded.index.fields["words"].data, np.memmap)
+    assert [h.chunk.id for h in loaded.search(QUESTION).hits] == [h.chunk.id for h in built.search(QUESTION).hits]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda f: (f / "words.data.npy").write_bytes(b"garbage"),
+        lambda f: (f / "words.indptr.npy").write_bytes((f / "words.indptr.npy").read_bytes()[:200]),
+        lambda f: (f / "chunks.json").write_text("[{", encoding="utf-8"),
+        lambda f: (f / "meta.json").unlink(),
+        lambda f: (f / "vocab.json").write_text('{"a": 0}', encoding="utf-8"),
+    ],
+    ids=["garbage-array", "truncated-array", "broken-json", "no-meta", "wrong-vocab"],
+)
+def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path, damage, caplog: pytest.LogCaptureFixture):
+    Engine.load(SEEDS, CONFIG, tmp_path)
+    damage(cache_folder(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="retrieval.search"):
+        engine = Engine.load(SEEDS, CONFIG, tmp_path)
+    assert "66.11亿元" in engine.search(QUESTION).hits[0].chunk.text
+    if (cache_folder(tmp_path) / "meta.json").exists() and "unusable" in caplog.text:
+        assert "rebuilding" in caplog.text
+    # The rebuilt cache is whole again.
+    assert isinstance(Engine.load(SEEDS, CONFIG, tmp_path).index.fields["words"].data, np.memmap)
+
+
+def test_a_changed_report_invalidates_the_cache(tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for f in SEEDS.iterdir():
+        (seeds / f.name).write_bytes(f.read_bytes())
+    cache = tmp_path / "cache"
+    Engine.load(seeds, CONFIG, cache)
+    report = seeds / "000_625f6384119427ea.txt"
+    report.write_text(report.read_text(encoding="utf-8").replace("66.11亿元", "77.22亿元"), encoding="utf-8")
+    engine = Engine.load(seeds, CONFIG, cache)
+    assert "77.22亿元" in engine.search(QUESTION).hits[0].chunk.text
+
+
+def test_an_unwritable_cache_folder_still_serves(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    engine = Engine.load(SEEDS, CONFIG, blocker / "cache")
+    assert engine.search(QUESTION).hits

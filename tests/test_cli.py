@@ -1,0 +1,130 @@
+"""The `townqa` command as a person or a script uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEV_QA, ROOT
+
+
+def townqa(*args: str, stdin: str = "", cache: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TOWNQA_CACHE_DIR": str(cache)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-cache")
+
+
+def test_ask_quotes_the_passage_and_names_town_and_report(cache: Path):
+    out = townqa("ask", "后白镇2025年地区生产总值是多少", cache=cache).stdout
+    first = out.splitlines()[:2]
+    assert "66.11亿元" in first[0] and first[0].startswith("1. 「")
+    assert "后白镇" in first[1] and "《后白镇：以奋进之姿谱写高质量发展华章》" in first[1]
+
+
+def test_search_json_follows_the_contract(cache: Path):
+    out = townqa("search", "--json", "镇江开发区2024年完成固定资产投资多少？", cache=cache).stdout
+    data = json.loads(out)
+    assert data["query"] == "镇江开发区2024年完成固定资产投资多少？"
+    assert data["town_filter"] == "镇江经开区"
+    assert 1 <= len(data["results"]) <= 3
+    for r in data["results"]:
+        assert set(r) == {"town", "title", "section", "text", "score", "doc", "chunk_id"}
+        assert isinstance(r["score"], float) and isinstance(r["chunk_id"], int)
+    assert "227亿元" in data["results"][0]["text"]
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_json_says_not_found_with_an_empty_list(cache: Path):
+    data = json.loads(townqa("search", "--json", "后白镇现在常住人口有多少？", cache=cache).stdout)
+    assert data == {"query": "后白镇现在常住人口有多少？", "town_filter": "后白镇", "results": []}
+
+
+def test_search_json_reads_one_question_per_line_from_stdin(cache: Path):
+    out = townqa("search", "--json", "-", stdin="下蜀镇 新能源汽车充电桩\n\n沈春雷入选了什么名单？\n", cache=cache).stdout
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [d["query"] for d in lines] == ["下蜀镇 新能源汽车充电桩", "沈春雷入选了什么名单？"]
+    assert "6台套" in lines[0]["results"][0]["text"]
+    assert lines[1]["town_filter"] is None and lines[1]["results"][0]["town"] == "后白镇"
+
+
+def test_chat_answers_each_line_of_a_pipe(cache: Path):
+    out = townqa("chat", stdin="后白镇2025年地区生产总值是多少\n\n后白镇现在常住人口有多少？\n？？？\n", cache=cache).stdout
+    assert "66.11亿元" in out
+    assert "没有找到相关内容" in out
+    assert "没看懂这个问题" in out
+
+
+def test_eval_prints_the_figures(cache: Path, tmp_path: Path):
+    questions = tmp_path / "qa.jsonl"
+    questions.write_text(
+        json.dumps({"id": "a", "question": "后白镇2025年完成地区生产总值多少？", "town": "后白镇", "answers": ["66.11亿元"], "type": "direct"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "b", "question": "后白镇现在常住人口有多少？", "town": "后白镇", "answers": [], "type": "unanswerable"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    report = json.loads(townqa("eval", str(questions), "--json", cache=cache).stdout)
+    assert report["hit@1"] == 1.0 and report["abstain"] == 1.0
+    table = townqa("eval", str(questions), cache=cache).stdout
+    assert table.splitlines()[0].split() == ["type", "n", "hit@1", "hit@3", "mrr@5", "f.abst", "unans", "abstain"]
+
+
+@pytest.mark.skipif(not DEV_QA.is_file(), reason="../shared/eval is not beside the repo")
+def test_dev_questions_meet_the_quality_bar(cache: Path):
+    report = json.loads(townqa("eval", str(DEV_QA), "--json", cache=cache).stdout)
+    assert report["hit@1"] >= 0.94 and report["hit@3"] >= 0.98
+    assert report["abstain"] >= 0.6 and report["false_abstain"] <= 0.03
+    assert report["median_passage_chars"] <= 120
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "search", "eval", "index"])
+def test_every_subcommand_has_help(command: str, cache: Path):
+    assert "usage: townqa " + command in townqa(command, "--help", cache=cache).stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["bogus"], ["ask"], ["search", "问题"], ["search", "--json", "--limit", "0", "问题"], ["eval", "/no/such/file.jsonl"]],
+)
+def test_bad_arguments_give_usage_and_exit_2(args: list[str], cache: Path):
+    result = townqa(*args, cache=cache, check=False)
+    assert result.returncode == 2
+    assert "usage: townqa" in result.stderr
+
+
+def test_a_broken_corpus_is_reported_by_file_name(cache: Path, tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "manifest.toml").write_text('[[report]]\nfile = "a.txt"\ntown = "甲镇"\ntitle = "甲"\n', encoding="utf-8")
+    (seeds / "a.txt").write_bytes(b"\xff\xfe\x00bad")
+    env_cache = cache
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "问题"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "TOWNQA_SEEDS": str(seeds), "TOWNQA_CACHE_DIR": str(env_cache)},
+    )
+    assert result.returncode == 1
+    assert "a.txt: not UTF-8" in result.stderr
+
+
+def test_index_rebuilds_the_cache(cache: Path):
+    out = townqa("index", cache=cache).stdout
+    assert "index rebuilt: 5 reports" in out
+    assert any(p.is_dir() and (p / "meta.json").is_file() for p in cache.iterdir())

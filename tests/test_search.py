@@ -1,0 +1,98 @@
+"""Questions in, passages out: town filter, synonyms, scripts, widths, abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import Engine
+
+
+def top(engine: Engine, question: str):
+    answer = engine.search(question)
+    assert answer.hits, f"no answer for {question}"
+    return answer.hits[0]
+
+
+def test_the_readme_question_gets_the_gdp_passage_of_houbai(engine: Engine):
+    hit = top(engine, "后白镇2025年地区生产总值是多少")
+    assert "66.11亿元" in hit.chunk.text
+    assert hit.chunk.town == hit.report.town == "后白镇"
+    assert hit.report.title == "后白镇：以奋进之姿谱写高质量发展华章"
+
+
+@pytest.mark.parametrize(
+    ("question", "town"),
+    [
+        ("黄梅街道的新社区卫生服务中心开诊了没有？", "句容经济开发区"),
+        ("句容经开区 361service 服务品牌", "句容经济开发区"),
+        ("经开区农产品加工企业一年营收多少？", "镇江经开区"),
+        ("镇江开发区2024年完成固定资产投资多少？", "镇江经开区"),
+        ("后白 新增就业人数", "后白镇"),
+    ],
+)
+def test_a_town_named_by_any_alias_restricts_the_search_to_it(engine: Engine, question: str, town: str):
+    answer = engine.search(question)
+    assert answer.town_filter == town
+    assert answer.hits and all(h.chunk.town == town for h in answer.hits)
+
+
+def test_the_town_name_is_a_filter_not_a_ranking_term(engine: Engine):
+    answer = engine.search("下蜀镇全年空气质量优良天数是多少？")
+    assert "下蜀镇" not in answer.terms and "下蜀" not in answer.terms
+    assert "315天" in answer.hits[0].chunk.text
+
+
+def test_without_a_town_every_report_is_searched(engine: Engine):
+    answer = engine.search("苗干卉蔬菜集约育苗基地总投资是多少？")
+    assert answer.town_filter is None
+    assert answer.hits[0].chunk.town == "下蜀镇" and "3100万元" in answer.hits[0].chunk.text
+
+
+def test_synonyms_match_the_reports_wording(engine: Engine):
+    hit = top(engine, "下蜀镇GDP预期目标")
+    assert "地区生产总值超95亿元" in hit.chunk.text
+    hit = top(engine, "后白镇实际用了多少外资")
+    assert "501.75万美元" in hit.chunk.text
+
+
+def test_traditional_script_and_full_width_digits_are_understood(engine: Engine):
+    plain = top(engine, "后白镇2025年地区生产总值是多少")
+    assert top(engine, "後白鎮2025年地區生產總值是多少").chunk.id == plain.chunk.id
+    assert top(engine, "后白镇２０２５年地区生产总值是多少").chunk.id == plain.chunk.id
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "后白镇现在常住人口有多少？",  # the reports never say
+        "下蜀镇2019年的地区生产总值是多少？",  # no report covers 2019
+        "今天天气怎么样",
+        "是什么？多少？",  # nothing but stop words
+        "asdfghjkl",
+    ],
+)
+def test_questions_the_reports_do_not_answer_get_no_passage(engine: Engine, question: str):
+    assert engine.search(question).hits == ()
+
+
+def test_numbers_are_kept_whole_and_stop_words_dropped(engine: Engine):
+    terms = engine.tokenizer.terms("全镇完成地区生产总值66.11亿元，是多少？")
+    assert "66.11" in terms and "地区生产总值" in terms
+    assert "是" not in terms and "多少" not in terms
+
+
+def test_more_results_continue_where_the_first_page_ended(engine: Engine):
+    question = "下蜀镇地区生产总值"
+    first = engine.search(question, limit=3)
+    second = engine.search(question, limit=1, offset=1)
+    assert first.total >= 2
+    assert second.hits[0].chunk.id == first.hits[1].chunk.id
+
+
+def test_context_is_the_neighbouring_sentences_of_the_same_report(engine: Engine):
+    hit = top(engine, "后白镇2025年外出招商多少次？")
+    around = engine.context(hit.chunk.id, radius=2)
+    assert hit.chunk in around and len(around) > 1
+    assert {c.doc for c in around} == {hit.chunk.doc}
+    assert [c.id for c in around] == sorted(c.id for c in around)
+    assert engine.context(10**9) == []
