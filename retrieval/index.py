@@ -119,7 +119,8 @@ class Index:
             raise ValueError("cache chunk count does not match")
         fields = {}
         for name in meta["fields"]:
-            field = Field(**{a: np.load(folder / f"{name}.{a}.npy", mmap_mode="r") for a in ARRAYS})
+            # Plain ndarrays over the mapped files: memmap's subclass overhead on every slice is not.
+            field = Field(**{a: np.asarray(np.load(folder / f"{name}.{a}.npy", mmap_mode="r")) for a in ARRAYS})
             if (
                 len(field.indptr) != len(vocab) + 1
                 or field.indptr[-1] != len(field.indices)

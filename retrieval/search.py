@@ -119,13 +119,17 @@ class Engine:
         return cls(corpus, tokenizer, index, thresholds or Thresholds())
 
     def _spans(self, towns: list[str], years: set[str]) -> list[tuple[int, int]]:
-        """Chunk ranges of the reports a question can be about: its towns, its years."""
-        files = [
-            r.file
-            for r in self.corpus.reports
-            if (not towns or r.town in towns) and years <= self.years[r.file] and r.file in self.ranges
-        ]
-        return [self.ranges[f] for f in files]
+        """Chunk ranges of the reports a question can be about (its towns, its years), adjacent ones merged."""
+        spans: list[tuple[int, int]] = []
+        for r in self.corpus.reports:
+            if (towns and r.town not in towns) or not years <= self.years[r.file] or r.file not in self.ranges:
+                continue
+            lo, hi = self.ranges[r.file]
+            if spans and spans[-1][1] == lo:
+                spans[-1] = (spans[-1][0], hi)
+            else:
+                spans.append((lo, hi))
+        return spans
 
     def search(self, question: str, limit: int = 3, offset: int = 0) -> Answer:
         towns, rest = self.towns.find(normalize(question))
@@ -183,6 +187,11 @@ class Engine:
             found += weight * present
         return found / total if total else 0.0
 
+    def highlights(self, answer: Answer, text: str) -> list[tuple[int, int]]:
+        """Where the question's words (or their synonyms) stand in a passage: (start, end) spans."""
+        wanted = set(answer.terms)
+        return [(start, end) for term, start, end in self.tokenizer.spans(text) if term in wanted]
+
     def context(self, chunk_id: int, radius: int = 2) -> list[Chunk]:
         """The chunk with up to radius sentences either side, within its report."""
         chunks = self.index.chunks
@@ -207,10 +216,12 @@ def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, 
 def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str) -> Index:
     chunks = chunk_reports(corpus.reports)
     terms: dict[str, list[list[str]]] = {name: [] for name in FIELD_WEIGHTS}
+    headings: dict[str, list[str]] = {}  # many chunks share a section
     for chunk in chunks:
-        words = tokenizer.terms(chunk.text)
-        terms["words"].append(words)
+        terms["words"].append(tokenizer.terms(chunk.text))
         terms["chars"].append(tokenizer.chars(chunk.text))
-        terms["context"].append(tokenizer.terms(chunk.section))
+        if chunk.section not in headings:
+            headings[chunk.section] = tokenizer.terms(chunk.section)
+        terms["context"].append(headings[chunk.section])
     return Index.build(chunks, terms, key)
 

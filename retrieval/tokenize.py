@@ -71,14 +71,22 @@ class Tokenizer:
 
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order, repeats kept (BM25 counts them)."""
-        lexicon = self.lexicon
-        out = []
-        for word in self._jieba.cut(normalize(text)):
-            word = word.strip()
-            if not word or word in lexicon.stopwords or not _CONTENT.search(word):
-                continue
-            out.append(lexicon.synonyms.get(word, word))
-        return out
+        return [term for word in self._jieba.cut(normalize(text)) if (term := self._term(word))]
+
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(term, start, end) in text, for showing which words matched a question."""
+        normalized = normalize(text)
+        if len(normalized) != len(text):  # a conversion changed lengths: offsets would lie
+            return []
+        cuts = self._jieba.tokenize(normalized)
+        return [(term, start, end) for word, start, end in cuts if (term := self._term(word))]
+
+    def _term(self, word: str) -> str | None:
+        """The index term for a cut word: None for stop words and punctuation, synonyms mapped."""
+        word = word.strip()
+        if not word or word in self.lexicon.stopwords or not _CONTENT.search(word):
+            return None
+        return self.lexicon.synonyms.get(word, word)
 
     def chars(self, text: str) -> list[str]:
         """Chinese characters, for the partial matches word cutting misses (草皮 ~ 退草还田)."""
