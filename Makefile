@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # The console chat on the bundled reports (the Telegram bot once a token is set).
 run: install
-	$(BIN)/townqa chat
+	$(BIN)/townqa run
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -26,7 +26,7 @@ eval: install
 	$(BIN)/townqa eval $(EVAL)
 
 bench: install
-	$(BIN)/python benchmarks/seed_latency.py
+	$(BIN)/python benchmarks/retrieval.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
