@@ -12,7 +12,10 @@ from pathlib import Path
 from retrieval import Answer, CorpusError, Engine
 from retrieval.evaluate import evaluate, load_questions
 
+from pydantic import ValidationError
+
 from .console import chat, reply
+from .logsetup import setup_logging
 from .settings import Settings
 
 log = logging.getLogger("townqa")
@@ -85,6 +88,24 @@ def cmd_index(engine: Engine, args: argparse.Namespace, settings: Settings) -> i
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot when a token is set, else the console chat."""
+    if settings.telegram_bot_token is None:
+        if args.command == "bot":
+            print("townqa bot: set TELEGRAM_BOT_TOKEN first (or use `townqa chat`)", file=sys.stderr)
+            return 2
+        log.info("no TELEGRAM_BOT_TOKEN: starting the console chat")
+        return run_with_engine(cmd_chat, args, settings)
+    from .app import run_bot
+
+    try:
+        run_bot(settings)
+    except CorpusError as exc:
+        print(f"townqa: the corpus cannot be loaded: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="townqa", description="Questions about town work reports, answered from the reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -105,19 +126,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
     p = sub.add_parser("index", help="rebuild the index cache")
     p.set_defaults(run=cmd_index, rebuild=True)
+    p = sub.add_parser("bot", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    p.set_defaults(start=cmd_run)
+    p = sub.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console chat")
+    p.set_defaults(start=cmd_run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     if args.command == "eval" and not args.file.is_file():
         parser.error(f"eval: no such file: {args.file}")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"townqa: bad setting: {exc}", file=sys.stderr)
+        return 2
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    bot_mode = args.command in ("bot", "run") and token
+    level = "DEBUG" if args.verbose else (settings.log_level if bot_mode else "WARNING")
+    setup_logging(level, [token])
+    if hasattr(args, "start"):
+        return args.start(args, settings)
+    return run_with_engine(args.run, args, settings)
+
+
+def run_with_engine(command, args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     try:
         engine = settings.load_engine(rebuild=getattr(args, "rebuild", False))
@@ -126,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     log.info("engine ready in %.2fs", time.perf_counter() - started)
     try:
-        return args.run(engine, args, settings)
+        return command(engine, args, settings)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

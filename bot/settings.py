@@ -25,8 +25,23 @@ class Settings(BaseSettings):
     min_relative_score: float = Field(0.3, ge=0.0, le=1.0)
     min_coverage: float = Field(0.2, ge=0.0, le=1.0)
     telegram_bot_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TOWNQA_TELEGRAM_BOT_TOKEN")
+        None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TOWNQA_TELEGRAM_BOT_TOKEN", "telegram_bot_token")
     )
+    # The Bot API root; a local emulator or self-hosted Bot API server goes here.
+    telegram_base_url: str = Field(
+        "https://api.telegram.org",
+        validation_alias=AliasChoices("TELEGRAM_BASE_URL", "TOWNQA_TELEGRAM_BASE_URL", "telegram_base_url"),
+    )
+    webhook_url: str | None = None  # set to receive updates by webhook instead of long polling
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    db: Path = Path("data/townqa.sqlite3")
+    log_user_ids: bool = False
+    rate_limit_per_minute: int = Field(20, ge=1)
+    max_question_chars: int = Field(300, ge=10)
+    concurrent_updates: int = Field(64, ge=1)
+    log_level: str = "INFO"
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

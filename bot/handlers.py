@@ -1,0 +1,224 @@
+"""Telegram handlers: plain ``async def name(update, context)`` functions, wired up in app.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from retrieval import Answer, Engine
+
+from . import render
+from .questions import clean_question, question_problem
+from .querylog import Entry, QueryLog, elapsed_ms
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOGGED_RESULTS = 10  # results stored per question: what 「上下文」 can point at
+CALLBACK = re.compile(r"([mcf]):(\d{1,12}):(-?\d{1,3})")
+
+
+class RateLimiter:
+    """At most `per_minute` questions per user in any sliding minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: dict[int, deque[float]] = defaultdict(deque)
+
+    def allow(self, user_id: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        times = self._times[user_id]
+        while times and now - times[0] >= 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+@dataclass
+class BotState:
+    """What the handlers share. `engine` is replaced whole on a reload, never changed in place."""
+
+    engine: Engine
+    settings: Settings
+    querylog: QueryLog
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.rate_limit_per_minute)
+
+
+def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    return context.bot_data["state"]
+
+
+async def reply_html(message: Message, text: str, **kwargs) -> Message:
+    return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=message.chat.type != ChatType.PRIVATE, **kwargs)
+
+
+def _spans(engine: Engine, answer: Answer) -> list[list[tuple[int, int]]]:
+    return [engine.highlights(answer, hit.chunk.text) for hit in answer.hits]
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """The question path: check, rate-limit, search, log, reply."""
+    st = state(context)
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    question = clean_question(text)
+    problem = question_problem(question, st.settings.max_question_chars)
+    if problem:
+        await reply_html(message, render.escape(problem))
+        return
+    if user and not st.limiter.allow(user.id):
+        await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")
+        return
+    started = time.perf_counter()
+    engine = st.engine  # a reload swaps st.engine; this question finishes on the index it started with
+    answer = await asyncio.to_thread(engine.search, question, LOGGED_RESULTS)
+    latency = elapsed_ms(started)
+    query_id = await st.querylog.record(
+        Entry(
+            source="telegram",
+            chat_type=chat.type if chat else None,
+            user_id=user.id if user else None,
+            question=question,
+            town_filter=answer.town_filter,
+            results=[(h.chunk.id, h.score) for h in answer.hits],
+            latency_ms=latency,
+            index_key=engine.index.key,
+        )
+    )
+    if not answer.hits:
+        await reply_html(message, render.not_found_html(list(engine.corpus.reports)))
+    else:
+        first = Answer(answer.query, answer.town_filter, answer.terms, answer.hits[:1], answer.total)
+        keyboard = render.answer_keyboard(query_id, 0, 1, answer.total > 1) if query_id else None
+        await reply_html(message, render.answer_html(first, _spans(engine, first)), reply_markup=keyboard)
+    log.info(
+        json.dumps(
+            {
+                "event": "question",
+                "chat_type": chat.type if chat else None,
+                "latency_ms": round(latency, 1),
+                "results": len(answer.hits),
+                "town_filter": answer.town_filter,
+                "query_id": query_id,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help."""
+    reports = list(state(context).engine.corpus.reports)
+    await reply_html(update.effective_message, render.help_html(reports, context.bot.username))
+
+
+async def towns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply_html(update.effective_message, render.towns_html(list(state(context).engine.corpus.reports)))
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask 问题: works in every chat."""
+    parts = (update.effective_message.text or "").split(maxsplit=1)
+    if len(parts) < 2:
+        await reply_html(update.effective_message, "用法：<code>/ask 问题</code>，例如 /ask 后白镇2025年地区生产总值是多少？")
+        return
+    await answer_question(update, context, parts[1])
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat every text message is a question."""
+    await answer_question(update, context, update.effective_message.text or "")
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group, only a reply to the bot or a message that mentions it is a question."""
+    message = update.effective_message
+    text = message.text or ""
+    mention = f"@{context.bot.username}" if context.bot.username else None
+    mentioned = bool(mention) and mention.lower() in text.lower()
+    replied = message.reply_to_message is not None and (
+        message.reply_to_message.from_user is not None and message.reply_to_message.from_user.id == context.bot.id
+    )
+    if not (mentioned or replied):
+        return
+    if mention:
+        text = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE)
+    await answer_question(update, context, text)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, files: say what the bot can do."""
+    await reply_html(update.effective_message, "我只能回答文字问题 🙂 请用文字提问，例如「后白镇2025年地区生产总值是多少？」")
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """「更多结果」「上下文」👍👎. Old or forged data gets a polite note, never an exception."""
+    query = update.callback_query
+    st = state(context)
+    match = CALLBACK.fullmatch(query.data or "")
+    stored = await st.querylog.get(int(match.group(2))) if match else None
+    if stored is None:
+        await query.answer("这个按钮已过期，请重新提问。")
+        return
+    kind, arg = match.group(1), int(match.group(3))
+    if kind == "f":
+        if arg not in (1, -1):
+            await query.answer("这个按钮已过期，请重新提问。")
+            return
+        ok = await st.querylog.feedback(stored.id, query.from_user.id, arg)
+        await query.answer("谢谢反馈！" if ok else "反馈暂时没有记下，请稍后再试。")
+        return
+    engine = st.engine
+    if kind == "m":
+        answer = await asyncio.to_thread(engine.search, stored.question, st.settings.top_k, max(arg, 0))
+        if not answer.hits:
+            await query.answer("没有更多结果了。")
+            return
+        await query.answer()
+        shown = arg + len(answer.hits)
+        keyboard = render.answer_keyboard(stored.id, arg, len(answer.hits), answer.total > shown)
+        html = render.answer_html(answer, _spans(engine, answer), first_rank=arg + 1)
+        await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        return
+    # kind == "c": the sentences around one passage of the stored answer
+    if stored.index_key != engine.index.key:
+        await query.answer("报告已经更新，请重新提问。")
+        return
+    if not 0 <= arg < len(stored.results):
+        await query.answer("这个按钮已过期，请重新提问。")
+        return
+    chunk_id = stored.results[arg][0]
+    chunks = engine.context(chunk_id)
+    if not chunks:
+        await query.answer("这个按钮已过期，请重新提问。")
+        return
+    await query.answer()
+    html = render.context_html(chunks, chunk_id, engine.reports[chunks[0].doc])
+    await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception; tell the user something went wrong; the bot keeps running."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update):
+        try:
+            if update.callback_query:
+                await update.callback_query.answer("抱歉，出了点问题，请稍后再试。")
+            elif update.effective_message:
+                await update.effective_message.reply_text("抱歉，出了点问题，请稍后再试。")
+        except TelegramError:
+            log.warning("could not tell the user about the error")

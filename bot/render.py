@@ -1,0 +1,127 @@
+"""Telegram HTML for answers, context, help and errors.
+
+Everything that comes from the corpus or from the user is escaped here, and no
+message grows past Telegram's 4096-character limit.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape, unescape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from retrieval import Answer, Chunk, Hit, Report
+
+MAX_MESSAGE = 4096
+EXAMPLES = ("后白镇2025年地区生产总值是多少？", "下蜀镇全年空气质量优良天数是多少？", "镇江经开区2024年完成固定资产投资多少？")
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    """Escape text and put the spans in bold; overlapping or stray spans are ignored."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start < at or end <= start or end > len(text):
+            continue
+        out += [escape(text[at:start]), "<b>", escape(text[start:end]), "</b>"]
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def source(hit: Hit) -> str:
+    parts = [f"<b>{escape(hit.report.town)}</b>", f"《{escape(hit.report.title)}》"]
+    if hit.chunk.section:
+        parts.append(escape(hit.chunk.section))
+    return "📍 " + " · ".join(parts)
+
+
+def passage(hit: Hit, spans: list[tuple[int, int]]) -> str:
+    return f"<blockquote>{highlighted(hit.chunk.text, spans)}</blockquote>\n{source(hit)}"
+
+
+def fit(parts: list[str], limit: int = MAX_MESSAGE, separator: str = "\n\n") -> str:
+    """Join whole parts while they fit; a single part too long is cut at a safe place."""
+    out = ""
+    for part in parts:
+        candidate = f"{out}{separator}{part}" if out else part
+        if len(candidate) > limit:
+            break
+        out = candidate
+    if not out and parts:
+        # Only text built by this module gets here: cut plain text, never inside a tag.
+        out = escape(strip_tags(parts[0])[: limit - 10]) + "…"
+    return out
+
+
+def strip_tags(html_text: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def answer_html(answer: Answer, spans: list[list[tuple[int, int]]], first_rank: int = 1) -> str:
+    """The passages of an answer, numbered when there is more than one."""
+    parts = []
+    for i, (hit, hit_spans) in enumerate(zip(answer.hits, spans)):
+        number = f"{first_rank + i}. " if len(answer.hits) > 1 or first_rank > 1 else ""
+        parts.append(number + passage(hit, hit_spans))
+    return fit(parts)
+
+
+def not_found_html(reports: list[Report]) -> str:
+    towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
+    return fit(
+        [
+            "🤷 没有找到相关内容。",
+            f"我能回答这些地方工作报告里的问题：{towns}。试试在问题里写明镇名和年份，换一种说法，例如：\n"
+            f"「{escape(EXAMPLES[0])}」",
+        ]
+    )
+
+
+def context_html(chunks: list[Chunk], focus: int, report: Report) -> str:
+    """The sentences around a passage, the passage itself in bold."""
+    lines = [f"<b>{escape(c.text)}</b>" if c.id == focus else escape(c.text) for c in chunks]
+    section = f" · {escape(chunks[0].section)}" if chunks and chunks[0].section else ""
+    header = f"📄 上下文 — <b>{escape(report.town)}</b>《{escape(report.title)}》{section}"
+    return fit([header, f"<blockquote>{''.join(lines)}</blockquote>"], separator="\n")
+
+
+def towns_html(reports: list[Report]) -> str:
+    lines = ["🗂 <b>收录的工作报告</b>"]
+    for r in reports:
+        place = "，".join(p for p in (r.county, r.city) if p)
+        where = f"（{escape(place)}）" if place else ""
+        period = f"，{escape(r.period)}" if r.period else ""
+        lines.append(f"• <b>{escape(r.town)}</b>{where}：《{escape(r.title)}》{period}")
+    return fit(lines, separator="\n")
+
+
+def help_html(reports: list[Report], bot_username: str | None) -> str:
+    towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
+    mention = f"@{escape(bot_username)} " if bot_username else ""
+    examples = "\n".join(f"• {escape(e)}" for e in EXAMPLES)
+    return fit(
+        [
+            f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
+            f"直接发问题即可，例如：\n{examples}",
+            f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。\n/towns 查看收录的报告。",
+        ]
+    )
+
+
+def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:
+    """Buttons under passages first..first+count-1 (0-based ranks) of a stored question.
+
+    Callback data (at most 64 bytes): m:<query>:<next rank>, c:<query>:<rank>, f:<query>:<1|-1>.
+    """
+    context = [
+        InlineKeyboardButton("📄 上下文" if count == 1 else f"📄 {rank + 1}", callback_data=f"c:{query_id}:{rank}")
+        for rank in range(first, first + count)
+    ]
+    rows = [context]
+    if more:
+        rows.append([InlineKeyboardButton("➕ 更多结果", callback_data=f"m:{query_id}:{first + count}")])
+    rows.append(
+        [InlineKeyboardButton("👍", callback_data=f"f:{query_id}:1"), InlineKeyboardButton("👎", callback_data=f"f:{query_id}:-1")]
+    )
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,50 @@
+"""`townqa bot` as a process: debug logging on, the token must appear in no line; SIGTERM stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+from .emulator import Emulator
+
+# Shaped like a real token, so both the exact-match and the shape redaction are exercised.
+TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+@pytest.mark.asyncio
+async def test_bot_process_answers_logs_no_token_and_stops_on_sigterm(tmp_path):
+    emu = Emulator(token=TOKEN)
+    await emu.start()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": emu.base_url,
+        "TOWNQA_DB": str(tmp_path / "log.sqlite3"),
+        "TOWNQA_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "-v", "bot"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        await emu.send_message(5, "后白镇2025年地区生产总值是多少")
+        (reply,) = await emu.wait_for_messages(5, timeout=30)
+        assert "66.11亿元" in reply["message"]["text"]
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        await emu.stop()
+    assert proc.returncode == 0, err[-2000:]
+    output = out + err
+    assert "DEBUG" in output and "getUpdates" in output  # debug logging was really on
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert '"event": "question"' in output
+    assert " ERROR " not in output
