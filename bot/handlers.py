@@ -207,7 +207,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("这个按钮已过期，请重新提问。")
         return
     await query.answer()
-    html = render.context_html(chunks, chunk_id, engine.reports[chunks[0].doc])
+    focus = engine.index.chunks[chunk_id]
+    html = render.context_html(chunks, focus, engine.reports[focus.doc])
     await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML)
 
 

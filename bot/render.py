@@ -78,12 +78,16 @@ def not_found_html(reports: list[Report]) -> str:
     )
 
 
-def context_html(chunks: list[Chunk], focus: int, report: Report) -> str:
-    """The sentences around a passage, the passage itself in bold."""
-    lines = [f"<b>{escape(c.text)}</b>" if c.id == focus else escape(c.text) for c in chunks]
-    section = f" · {escape(chunks[0].section)}" if chunks and chunks[0].section else ""
+def context_html(chunks: list[Chunk], focus: Chunk, report: Report) -> str:
+    """The sentences around a passage, the passage itself in bold; a new paragraph starts a new line."""
+    text = ""
+    for previous, chunk in zip([None, *chunks], chunks):
+        if previous is not None:
+            text += "\n" if chunk.paragraph != previous.paragraph else ""
+        text += f"<b>{escape(chunk.text)}</b>" if chunk.id == focus.id else escape(chunk.text)
+    section = f" · {escape(focus.section)}" if focus.section else ""
     header = f"📄 上下文 — <b>{escape(report.town)}</b>《{escape(report.title)}》{section}"
-    return fit([header, f"<blockquote>{''.join(lines)}</blockquote>"], separator="\n")
+    return fit([header, f"<blockquote>{text}</blockquote>"], separator="\n")
 
 
 def towns_html(reports: list[Report]) -> str:

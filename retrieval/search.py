@@ -193,13 +193,13 @@ class Engine:
         return [(start, end) for term, start, end in self.tokenizer.spans(text) if term in wanted]
 
     def context(self, chunk_id: int, radius: int = 2) -> list[Chunk]:
-        """The chunk with up to radius sentences either side, within its report."""
+        """The chunk with up to radius sentences either side, within its report and section."""
         chunks = self.index.chunks
         if not 0 <= chunk_id < len(chunks):
             return []
-        doc = chunks[chunk_id].doc
+        focus = chunks[chunk_id]
         lo = max(0, chunk_id - radius)
-        return [c for c in chunks[lo : chunk_id + radius + 1] if c.doc == doc]
+        return [c for c in chunks[lo : chunk_id + radius + 1] if c.doc == focus.doc and c.section == focus.section]
 
 
 def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:

@@ -75,7 +75,7 @@ def test_messages_stay_under_telegrams_limit():
 
 def test_context_puts_the_passage_in_bold_among_its_neighbours():
     chunks = [hit(f"第{i}句<x>。", i).chunk for i in range(3)]
-    html = render.context_html(chunks, 1, REPORT)
+    html = render.context_html(chunks, chunks[1], REPORT)
     assert "<b>第1句&lt;x&gt;。</b>" in html and "第0句&lt;x&gt;。" in html
     assert valid_telegram_html(html)
 

@@ -93,6 +93,6 @@ def test_context_is_the_neighbouring_sentences_of_the_same_report(engine: Engine
     hit = top(engine, "后白镇2025年外出招商多少次？")
     around = engine.context(hit.chunk.id, radius=2)
     assert hit.chunk in around and len(around) > 1
-    assert {c.doc for c in around} == {hit.chunk.doc}
+    assert {(c.doc, c.section) for c in around} == {(hit.chunk.doc, hit.chunk.section)}
     assert [c.id for c in around] == sorted(c.id for c in around)
     assert engine.context(10**9) == []
