@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from urllib.parse import urlsplit
 
+import aiosqlite
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from . import handlers
-from .handlers import BotState
+from retrieval import CorpusError
+
+from . import admin, handlers
 from .querylog import QueryLog
+from .reload import ReloadBusy, reload_engine
 from .settings import Settings
+from .state import BotState
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,14 @@ COMMANDS = [
     BotCommand("ask", "提问：/ask 问题"),
     BotCommand("towns", "收录了哪些镇的报告"),
 ]
+# Admin commands are not in the menu: only admins need them, and they are told in the README.
+ADMIN_COMMANDS = {
+    "reload": admin.reload,
+    "stats": admin.stats,
+    "recent": admin.recent,
+    "unanswered": admin.unanswered,
+    "export": admin.export,
+}
 NOT_TEXT = (
     filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
     | filters.Document.ALL | filters.LOCATION | filters.CONTACT | filters.ANIMATION | filters.POLL
@@ -49,6 +63,9 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
     app.add_handler(CommandHandler("towns", handlers.towns))
     app.add_handler(CommandHandler("ask", handlers.ask))
+    for name, handler in ADMIN_COMMANDS.items():
+        app.add_handler(CommandHandler(name, handler))
+    app.add_handler(MessageHandler(private & filters.Document.FileExtension("txt"), admin.upload))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     app.add_handler(MessageHandler(private & NOT_TEXT, handlers.not_text))
@@ -61,11 +78,41 @@ async def on_startup(app: Application) -> None:
     state: BotState = app.bot_data["state"]
     await state.querylog.open()
     await app.bot.set_my_commands(COMMANDS)
+    if state.settings.log_retention_days:
+        app.bot_data["pruning"] = asyncio.create_task(prune_daily(state))
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))
+    except (NotImplementedError, RuntimeError, AttributeError):  # not the main thread, or no SIGHUP here
+        log.debug("SIGHUP reload not available")
     log.info("bot @%s ready: %d reports, %d passages", app.bot.username, len(state.engine.corpus.reports), len(state.engine.index.chunks))
 
 
 async def on_shutdown(app: Application) -> None:
+    task = app.bot_data.pop("pruning", None)
+    if task:
+        task.cancel()
     await app.bot_data["state"].querylog.close()
+
+
+async def reload_on_signal(state: BotState) -> None:
+    """SIGHUP: the same reload as /reload, reported in the log."""
+    try:
+        await reload_engine(state)
+    except ReloadBusy:
+        log.warning("SIGHUP: a reload is already running")
+    except CorpusError as exc:
+        log.warning("SIGHUP reload refused, the old index stays in service: %s", exc)
+
+
+async def prune_daily(state: BotState) -> None:
+    """Delete questions older than the retention period, at start and then once a day."""
+    while True:
+        try:
+            removed = await state.querylog.prune(state.settings.log_retention_days)
+            log.info("query log: %d questions older than %d days removed", removed, state.settings.log_retention_days)
+        except aiosqlite.Error as exc:
+            log.warning("query log: pruning failed (%s); will try again tomorrow", exc)
+        await asyncio.sleep(24 * 3600)
 
 
 def run_bot(settings: Settings) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
 import time
+from datetime import date
 from pathlib import Path
+
+import aiosqlite
 
 from retrieval import Answer, CorpusError, Engine
 from retrieval.evaluate import evaluate, load_questions
@@ -16,6 +20,7 @@ from pydantic import ValidationError
 
 from .console import chat, reply
 from .logsetup import setup_logging
+from .querylog import QueryLog, Review, to_csv, to_jsonl
 from .settings import Settings
 
 log = logging.getLogger("townqa")
@@ -40,13 +45,24 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
+async def with_querylog(settings: Settings, work) -> None:
+    querylog = await QueryLog(settings.path(settings.db), settings.log_user_ids).open()
+    try:
+        await work(querylog)
+    finally:
+        await querylog.close()
+
+
 def cmd_ask(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
-    print(reply(engine, args.question, settings.top_k))
+    async def ask(querylog: QueryLog) -> None:
+        print(await reply(engine, args.question, settings.top_k, querylog))
+
+    asyncio.run(with_querylog(settings, ask))
     return 0
 
 
 def cmd_chat(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
-    chat(engine, settings.top_k)
+    asyncio.run(with_querylog(settings, lambda querylog: chat(engine, settings.top_k, querylog)))
     return 0
 
 
@@ -88,6 +104,58 @@ def cmd_index(engine: Engine, args: argparse.Namespace, settings: Settings) -> i
     return 0
 
 
+def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
+    """Review the query log from the shell."""
+    path = settings.path(settings.db)
+    if not path.is_file():
+        print(f"townqa logs: no query log at {path} yet", file=sys.stderr)
+        return 1
+
+    async def show(querylog: QueryLog) -> None:
+        review = Review(querylog)
+        if args.view == "stats":
+            s = await review.stats()
+            share = "-" if s.answered_share is None else f"{s.answered_share:.1%}"
+            p50 = "-" if s.p50_ms is None else f"{s.p50_ms:.1f} ms"
+            p95 = "-" if s.p95_ms is None else f"{s.p95_ms:.1f} ms"
+            print(f"questions today: {s.today}\nquestions in 7 days: {s.week}\nanswered (7 days): {share}")
+            print(f"latency p50: {p50}\nlatency p95: {p95}\nfeedback (7 days): +{s.up} -{s.down}")
+            print("top towns (7 days): " + (", ".join(f"{t} {n}" for t, n in s.top_towns) or "-"))
+            return
+        if args.view == "export":
+            rows = await review.export(args.since)
+        else:
+            rows = await getattr(review, args.view)(args.n)
+            if args.since:
+                rows = [r for r in rows if r["ts"] >= args.since]
+        sys.stdout.write(to_csv(rows) if args.format == "csv" else to_jsonl(rows))
+
+    try:
+        asyncio.run(with_querylog(settings, show))
+    except aiosqlite.Error as exc:
+        print(f"townqa logs: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bounded(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return int(value)
+
+    return parse
+
+
+def a_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The Telegram bot when a token is set, else the console chat."""
     if settings.telegram_bot_token is None:
@@ -117,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_chat)
     p = sub.add_parser("search", help="ranked passages as JSON")
     p.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
-    p.add_argument("--limit", type=int, default=3, choices=range(1, 51), metavar="N", help="results per question (1-50)")
+    p.add_argument("--limit", type=bounded(1, 50), default=3, metavar="N", help="results per question (1-50)")
     p.add_argument("question", help="the question, or - to read one question per line from standard input")
     p.set_defaults(run=cmd_search)
     p = sub.add_parser("eval", help="score a question set (JSON lines with question, town, answers, type)")
@@ -126,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
     p = sub.add_parser("index", help="rebuild the index cache")
     p.set_defaults(run=cmd_index, rebuild=True)
+    p = sub.add_parser("logs", help="review the query log: stats, recent, unanswered, export")
+    p.add_argument("view", choices=["stats", "recent", "unanswered", "export"])
+    p.add_argument("--since", type=a_date, metavar="DATE", help="only questions from this day on (YYYY-MM-DD)")
+    p.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="output format (default csv)")
+    p.add_argument("-n", type=bounded(1, 100000), default=20, metavar="N", help="how many for recent/unanswered")
+    p.set_defaults(start=cmd_logs)
     p = sub.add_parser("bot", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     p.set_defaults(start=cmd_run)
     p = sub.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console chat")

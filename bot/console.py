@@ -1,12 +1,15 @@
-"""The console chat and plain-text answers: townqa without Telegram."""
+"""The console chat and plain-text answers: townqa without Telegram. Questions are logged too."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from typing import TextIO
 
 from retrieval import Answer, Engine, Hit
 
+from .querylog import QueryLog, elapsed_ms, entry_for
 from .questions import clean_question, question_problem
 
 
@@ -32,13 +35,19 @@ def format_answer(answer: Answer, engine: Engine) -> str:
     return "\n".join(lines)
 
 
-def reply(engine: Engine, text: str, limit: int) -> str:
+async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog) -> str:
+    """The answer to one line as text; real questions go to the query log."""
     question = clean_question(text)
     problem = question_problem(question)
-    return problem or format_answer(engine.search(question, limit=limit), engine)
+    if problem:
+        return problem
+    started = time.perf_counter()
+    answer = engine.search(question, limit=limit)
+    await querylog.record(entry_for("console", None, None, question, answer, elapsed_ms(started), engine.index.key))
+    return format_answer(answer, engine)
 
 
-def chat(engine: Engine, limit: int, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     """One question per line until end of input; prompts only when a person is typing."""
     interactive = stdin.isatty()
     if interactive:
@@ -47,11 +56,11 @@ def chat(engine: Engine, limit: int, stdin: TextIO = sys.stdin, stdout: TextIO =
     while True:
         if interactive:
             print("问> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        line = await asyncio.to_thread(stdin.readline)
         if not line:
             break
         if not line.strip():
             continue
-        print(reply(engine, line, limit), file=stdout, flush=True)
+        print(await reply(engine, line, limit, querylog), file=stdout, flush=True)
         if interactive:
             print(file=stdout)

@@ -7,8 +7,6 @@ import json
 import logging
 import re
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -19,48 +17,13 @@ from retrieval import Answer, Engine
 
 from . import render
 from .questions import clean_question, question_problem
-from .querylog import Entry, QueryLog, elapsed_ms
-from .settings import Settings
+from .querylog import elapsed_ms, entry_for
+from .state import BotState, state
 
 log = logging.getLogger(__name__)
 
 LOGGED_RESULTS = 10  # results stored per question: what 「上下文」 can point at
 CALLBACK = re.compile(r"([mcf]):(\d{1,12}):(-?\d{1,3})")
-
-
-class RateLimiter:
-    """At most `per_minute` questions per user in any sliding minute."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._times: dict[int, deque[float]] = defaultdict(deque)
-
-    def allow(self, user_id: int, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        times = self._times[user_id]
-        while times and now - times[0] >= 60:
-            times.popleft()
-        if len(times) >= self.per_minute:
-            return False
-        times.append(now)
-        return True
-
-
-@dataclass
-class BotState:
-    """What the handlers share. `engine` is replaced whole on a reload, never changed in place."""
-
-    engine: Engine
-    settings: Settings
-    querylog: QueryLog
-    limiter: RateLimiter = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.settings.rate_limit_per_minute)
-
-
-def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
-    return context.bot_data["state"]
 
 
 async def reply_html(message: Message, text: str, **kwargs) -> Message:
@@ -88,16 +51,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     answer = await asyncio.to_thread(engine.search, question, LOGGED_RESULTS)
     latency = elapsed_ms(started)
     query_id = await st.querylog.record(
-        Entry(
-            source="telegram",
-            chat_type=chat.type if chat else None,
-            user_id=user.id if user else None,
-            question=question,
-            town_filter=answer.town_filter,
-            results=[(h.chunk.id, h.score) for h in answer.hits],
-            latency_ms=latency,
-            index_key=engine.index.key,
-        )
+        entry_for("telegram", chat.type if chat else None, user.id if user else None, question, answer, latency, engine.index.key)
     )
     if not answer.hits:
         await reply_html(message, render.not_found_html(list(engine.corpus.reports)))

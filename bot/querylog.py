@@ -7,16 +7,21 @@ the answer.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
+import io
 import json
 import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiosqlite
+
+from retrieval import Answer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,12 @@ class Entry:
     index_key: str
 
 
+def entry_for(source: str, chat_type: str | None, user_id: int | None, question: str, answer: Answer,
+              latency_ms: float, index_key: str) -> Entry:
+    return Entry(source, chat_type, user_id, question, answer.town_filter,
+                 [(h.chunk.id, h.score) for h in answer.hits], latency_ms, index_key)
+
+
 @dataclass(frozen=True)
 class StoredQuery:
     id: int
@@ -84,15 +95,41 @@ class QueryLog:
         self._failing = False
 
     async def open(self) -> QueryLog:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.execute("PRAGMA foreign_keys=ON")
-        await self._db.execute("PRAGMA busy_timeout=2000")
-        await self._migrate()
-        self._salt = await self._setting("user_salt", lambda: secrets.token_hex(16))
+        """Open (creating and migrating) the log; if that fails, say so and try again on the next write."""
+        try:
+            await self._connect()
+        except (aiosqlite.Error, OSError) as exc:
+            self._failed("open the database", exc)
         return self
+
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self.path)
+            try:
+                for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=2000"):
+                    await db.execute(f"PRAGMA {pragma}")
+                self._db = db
+                await self._migrate()
+                self._salt = await self._setting("user_salt", lambda: secrets.token_hex(16))
+            except BaseException:
+                self._db = None
+                await db.close()
+                raise
+        return self._db
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise aiosqlite.Error("the query log is not open")
+        return self._db
+
+    async def prune(self, days: int) -> int:
+        """Delete questions (and their feedback) older than `days`; how many went."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+        cursor = await self.connection.execute("DELETE FROM queries WHERE ts < ?", (cutoff,))
+        await self.connection.commit()
+        return cursor.rowcount
 
     async def close(self) -> None:
         if self._db is not None:
@@ -105,6 +142,7 @@ class QueryLog:
         row = await (await db.execute("SELECT max(version) FROM schema_version")).fetchone()
         current = row[0] or 0
         for version in range(current + 1, SCHEMA_VERSION + 1):
+            await db.execute("BEGIN")  # a migration applies whole or not at all
             for statement in MIGRATIONS[version]:
                 await db.execute(statement)
             await db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
@@ -141,7 +179,7 @@ class QueryLog:
     async def record(self, entry: Entry) -> int | None:
         """Store one question; its id, or None when the write failed."""
         try:
-            cursor = await self._db.execute(
+            cursor = await (await self._connect()).execute(
                 "INSERT INTO queries (ts, source, chat_type, user, question, town_filter, results, answered, latency_ms, index_key)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -158,7 +196,7 @@ class QueryLog:
                 ),
             )
             await self._db.commit()
-        except (aiosqlite.Error, OSError, AttributeError) as exc:
+        except (aiosqlite.Error, OSError) as exc:
             self._failed("record a question", exc)
             await self._rollback()
             return None
@@ -168,13 +206,13 @@ class QueryLog:
     async def feedback(self, query_id: int, user_id: int, value: int) -> bool:
         """Record 👍 (1) or 👎 (-1) for a question; a second press replaces the first."""
         try:
-            cursor = await self._db.execute(
+            cursor = await (await self._connect()).execute(
                 "INSERT INTO feedback (query_id, user, value, ts) SELECT id, ?, ?, ? FROM queries WHERE id = ?"
                 " ON CONFLICT (query_id, user) DO UPDATE SET value = excluded.value, ts = excluded.ts",
                 (self.user_key(user_id), value, utc_now(), query_id),
             )
             await self._db.commit()
-        except (aiosqlite.Error, OSError, AttributeError) as exc:
+        except (aiosqlite.Error, OSError) as exc:
             self._failed("record feedback", exc)
             await self._rollback()
             return False
@@ -184,9 +222,9 @@ class QueryLog:
     async def get(self, query_id: int) -> StoredQuery | None:
         try:
             row = await (
-                await self._db.execute("SELECT id, question, user, results, index_key FROM queries WHERE id = ?", (query_id,))
+                await self.connection.execute("SELECT id, question, user, results, index_key FROM queries WHERE id = ?", (query_id,))
             ).fetchone()
-        except (aiosqlite.Error, OSError, AttributeError) as exc:
+        except (aiosqlite.Error, OSError) as exc:
             log.warning("query log %s: cannot read question %d (%s)", self.path, query_id, exc)
             return None
         if row is None:
@@ -194,10 +232,103 @@ class QueryLog:
         return StoredQuery(row[0], row[1], row[2], [(int(c), float(s)) for c, s in json.loads(row[3])], row[4])
 
     async def _rollback(self) -> None:
-        try:
-            await self._db.rollback()
-        except (aiosqlite.Error, OSError, AttributeError):
-            pass
+        if self._db is not None:
+            with contextlib.suppress(aiosqlite.Error, OSError):
+                await self._db.rollback()
+
+
+# What review and export show of a question: its row and its feedback.
+_REVIEW = (
+    "SELECT q.id, q.ts, q.source, q.chat_type, q.user, q.question, q.town_filter, q.answered, q.latency_ms, q.results,"
+    " coalesce(sum(f.value = 1), 0) AS up, coalesce(sum(f.value = -1), 0) AS down"
+    " FROM queries q LEFT JOIN feedback f ON f.query_id = q.id"
+)
+REVIEW_COLUMNS = ("id", "ts", "source", "chat_type", "user", "question", "town_filter", "answered", "latency_ms", "results", "up", "down")
+
+
+@dataclass(frozen=True)
+class Stats:
+    today: int
+    week: int
+    answered_share: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    up: int
+    down: int
+    top_towns: list[tuple[str, int]]
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+class Review:
+    """Read-only views of the log for admins; errors propagate to the caller, who reports them."""
+
+    def __init__(self, querylog: QueryLog) -> None:
+        self.db = querylog
+
+    async def _rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        cursor = await self.db.connection.execute(sql, params)
+        return [dict(zip(REVIEW_COLUMNS, row)) for row in await cursor.fetchall()]
+
+    async def stats(self, now: datetime | None = None) -> Stats:
+        now = now or datetime.now(timezone.utc)
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+        week = (now - timedelta(days=7)).isoformat()
+        db = self.db.connection
+        (today,) = await (await db.execute("SELECT count(*) FROM queries WHERE ts >= ?", (day,))).fetchone()
+        rows = await (await db.execute("SELECT answered, latency_ms FROM queries WHERE ts >= ?", (week,))).fetchall()
+        up, down = await (
+            await db.execute(
+                "SELECT coalesce(sum(value = 1), 0), coalesce(sum(value = -1), 0) FROM feedback WHERE ts >= ?", (week,)
+            )
+        ).fetchone()
+        towns = await (
+            await db.execute(
+                "SELECT town_filter, count(*) AS n FROM queries WHERE ts >= ? AND town_filter IS NOT NULL"
+                " GROUP BY town_filter ORDER BY n DESC, town_filter LIMIT 5",
+                (week,),
+            )
+        ).fetchall()
+        latencies = [r[1] for r in rows]
+        return Stats(
+            today=today,
+            week=len(rows),
+            answered_share=sum(r[0] for r in rows) / len(rows) if rows else None,
+            p50_ms=percentile(latencies, 0.5),
+            p95_ms=percentile(latencies, 0.95),
+            up=up,
+            down=down,
+            top_towns=[(t, n) for t, n in towns],
+        )
+
+    async def recent(self, limit: int) -> list[dict]:
+        return await self._rows(f"{_REVIEW} GROUP BY q.id ORDER BY q.id DESC LIMIT ?", (limit,))
+
+    async def unanswered(self, limit: int) -> list[dict]:
+        """Questions without an answer or with a 👎: the list a maintainer works from."""
+        return await self._rows(
+            f"{_REVIEW} GROUP BY q.id HAVING q.answered = 0 OR down > 0 ORDER BY q.id DESC LIMIT ?", (limit,)
+        )
+
+    async def export(self, since: str | None = None) -> list[dict]:
+        return await self._rows(f"{_REVIEW} WHERE q.ts >= ? GROUP BY q.id ORDER BY q.id", (since or "",))
+
+
+def to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, REVIEW_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def to_jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def elapsed_ms(started: float) -> float:

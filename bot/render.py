@@ -13,16 +13,25 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval import Answer, Chunk, Hit, Report
 
+from .querylog import Stats
+from .reload import ReloadSummary
+
 MAX_MESSAGE = 4096
 EXAMPLES = ("后白镇2025年地区生产总值是多少？", "下蜀镇全年空气质量优良天数是多少？", "镇江经开区2024年完成固定资产投资多少？")
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
-    """Escape text and put the spans in bold; overlapping or stray spans are ignored."""
-    out, at = [], 0
+    """Escape text and put the spans in bold (adjacent ones as one); overlapping or stray spans are ignored."""
+    merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        if start < at or end <= start or end > len(text):
+        if end <= start or end > len(text) or (merged and start < merged[-1][1]):
             continue
+        if merged and start == merged[-1][1]:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    out, at = [], 0
+    for start, end in merged:
         out += [escape(text[at:start]), "<b>", escape(text[start:end]), "</b>"]
         at = end
     out.append(escape(text[at:]))
@@ -129,3 +138,53 @@ def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> Inline
         [InlineKeyboardButton("👍", callback_data=f"f:{query_id}:1"), InlineKeyboardButton("👎", callback_data=f"f:{query_id}:-1")]
     )
     return InlineKeyboardMarkup(rows)
+
+
+def stats_html(stats: Stats, reports: int, chunks: int) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f} ms"
+
+    share = "-" if stats.answered_share is None else f"{stats.answered_share:.0%}"
+    towns = "、".join(f"{escape(t)} {n}" for t, n in stats.top_towns) or "-"
+    return fit(
+        [
+            "📊 <b>统计</b>",
+            f"今天提问 {stats.today} 个；近 7 天 {stats.week} 个，有答案 {share}",
+            f"延迟 p50 {ms(stats.p50_ms)}，p95 {ms(stats.p95_ms)}",
+            f"近 7 天反馈 👍 {stats.up} · 👎 {stats.down}",
+            f"问得最多的镇（7 天）：{towns}",
+            f"索引：{reports} 份报告，{chunks} 段",
+        ],
+        separator="\n",
+    )
+
+
+def queries_html(title: str, rows: list[dict]) -> str:
+    """One line per logged question, newest first."""
+    if not rows:
+        return f"{escape(title)}：暂无记录。"
+    lines = [f"<b>{escape(title)}</b>"]
+    for row in rows:
+        mark = "✅" if row["answered"] else "❌"
+        feedback = (" 👍" * min(row["up"], 1)) + (" 👎" * min(row["down"], 1))
+        town = f" [{escape(row['town_filter'])}]" if row["town_filter"] else ""
+        when = escape(row["ts"][:16].replace("T", " "))
+        lines.append(f"{mark} #{row['id']} {when}{town} {escape(row['question'][:120])}{feedback}")
+    return fit(lines, separator="\n")
+
+
+def reload_html(summary: ReloadSummary) -> str:
+    def files(names: list[str]) -> str:
+        return "、".join(escape(n) for n in names) if names else "无"
+
+    return fit(
+        [
+            f"✅ 已重新加载：{summary.reports} 份报告，{summary.chunks} 段，用时 {summary.seconds:.1f} 秒",
+            f"新增：{files(summary.added)}\n删除：{files(summary.removed)}\n修改：{files(summary.changed)}",
+        ],
+        separator="\n",
+    )
+
+
+def problem_html(what: str, problem: str) -> str:
+    return fit([f"⚠️ {escape(what)}", f"<code>{escape(problem)}</code>", "仍在使用原来的索引回答问题。"], separator="\n")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+import re
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlConfigSettingsSource
 
 from retrieval import Engine, Thresholds
 
@@ -42,6 +45,22 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(300, ge=10)
     concurrent_updates: int = Field(64, ge=1)
     log_level: str = "INFO"
+    # Telegram user ids allowed to /reload, upload reports and review the log ("1,2" in the environment).
+    admin_ids: Annotated[list[int], NoDecode] = []
+    log_retention_days: int | None = Field(None, ge=1)  # None keeps every question
+    max_upload_bytes: int = Field(5_000_000, ge=1)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value) if part]
+        return value
+
+    @field_validator("log_retention_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value in ("", 0, "0") else value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

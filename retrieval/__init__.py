@@ -7,7 +7,7 @@ around a passage. Nothing here knows about Telegram.
 """
 
 from .chunking import Chunk
-from .corpus import Corpus, CorpusError, Report, load_corpus
+from .corpus import Corpus, CorpusError, Report, add_report, load_corpus
 from .search import Answer, Engine, Hit, Thresholds
 
-__all__ = ["Answer", "Chunk", "Corpus", "CorpusError", "Engine", "Hit", "Report", "Thresholds", "load_corpus"]
+__all__ = ["Answer", "Chunk", "Corpus", "CorpusError", "Engine", "Hit", "Report", "Thresholds", "add_report", "load_corpus"]

@@ -60,10 +60,10 @@ def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
         return None
     if _NUMBERED_HEADING.match(line) and line.count("。") <= 1:
         return 2, line
-    if first:
-        return 1, line
     if _ENDS_SENTENCE.search(line) or _HAS_SENTENCE_END.search(line):
         return None
+    if first:
+        return 1, line
     # A short unpunctuated line is a title; a fragment cut by a page break reads
     # differently: it has several commas, numbers or brackets, or ends on a comma.
     if line.count("，") + line.count(",") > 1 or re.search(r"[0-9（）()]|[，,、]$", line):

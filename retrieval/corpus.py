@@ -7,8 +7,12 @@ trust its input and an admin gets an error that names the offending file.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,3 +146,69 @@ def load_corpus(folder: Path | str) -> Corpus:
     # Reports of one town sit together, so a town filter is a contiguous range of chunks.
     reports.sort(key=lambda r: (r.town, r.file))
     return Corpus(folder=folder, reports=tuple(reports), fingerprint=digest.hexdigest())
+
+
+def _toml_string(value: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str], max_bytes: int) -> Callable[[], None]:
+    """Check an uploaded report and write it with its manifest entry.
+
+    Nothing is written unless every check passes; the file and the manifest are
+    each replaced atomically. Returns a function that undoes both (for a reload
+    that fails afterwards).
+    """
+    folder = Path(folder)
+    if not SAFE_NAME.match(file):
+        raise CorpusError(f"{file[:80]}: not a safe file name (letters, digits, - _ . and ending in .txt)")
+    if len(data) > max_bytes:
+        raise CorpusError(f"{file}: {len(data)} bytes, more than the limit of {max_bytes}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    if not text.strip():
+        raise CorpusError(f"{file}: the file is empty")
+    if "\x00" in text:
+        raise CorpusError(f"{file}: contains NUL bytes, not a text file")
+    for key in ("town", "title"):
+        if not fields.get(key, "").strip():
+            raise CorpusError(f"{file}: say its {key}, e.g. town=宝华镇 title=2025年工作总结")
+    corpus = load_corpus(folder)  # the corpus as it is must be sound before it grows
+    if (folder / file).exists() or any(r.file == file for r in corpus.reports):
+        raise CorpusError(f"{file}: a report of that name exists already")
+    manifest = folder / MANIFEST
+    before = manifest.read_bytes()
+    aliases = [a.strip() for a in re.split(r"[,，、]", fields.get("aliases", "")) if a.strip()]
+    entry = [f"\n[[report]]\nfile = {_toml_string(file)}"]
+    entry += [f"{key} = {_toml_string(fields[key].strip())}" for key in ("town", "county", "city", "province", "title", "period") if fields.get(key)]
+    entry.append(f"aliases = [{', '.join(map(_toml_string, aliases))}]")
+    _write_atomically(folder / file, data)
+    try:
+        _write_atomically(manifest, before.rstrip(b"\n") + b"\n" + "\n".join(entry).encode() + b"\n")
+        load_corpus(folder)
+    except BaseException:
+        (folder / file).unlink(missing_ok=True)
+        _write_atomically(manifest, before)
+        raise
+
+    def undo() -> None:
+        (folder / file).unlink(missing_ok=True)
+        _write_atomically(manifest, before)
+
+    return undo
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

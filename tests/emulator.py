@@ -24,6 +24,13 @@ Bot messages as the client side sees them are the emulator's stored entries::
 keys were not sent). Edits change such an entry in place: see :meth:`Emulator.get_bot_message`
 and :meth:`Emulator.wait_for_edit`.
 
+Files: a bot's ``sendDocument`` is stored the same way, with ``"method": "sendDocument"`` and
+``message["document"] == {"file_id", "file_unique_id", "file_name", "mime_type", "file_size"}``
+(plus ``caption`` if one was sent, and no ``text``); :meth:`Emulator.get_document` gives its
+bytes. A user sends a file with :meth:`Emulator.send_document`; the bot fetches it with
+``await (await bot.get_file(file_id)).download_as_bytearray()`` (getFile refuses files over
+20 MB with ``BadRequest("File is too big")``, as Telegram does).
+
 ``start``/``stop`` do not depend on the event loop (the node process is a plain subprocess and
 the HTTP client is made per loop), so one emulator may serve several tests, each with its own
 loop; :meth:`reset` clears the stored messages between them.
@@ -35,6 +42,7 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -64,6 +72,16 @@ class EmulatorError(RuntimeError):
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units), for entity offsets and lengths."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _describe(entry: dict[str, Any]) -> str | None:
+    """A stored bot message in a word, for assertion messages."""
+    message = entry.get("message", {})
+    document = message.get("document")
+    if isinstance(document, dict):
+        caption = message.get("caption")
+        return f"[document {document.get('file_name')}]" + (f" {caption}" if caption else "")
+    return message.get("text")
 
 
 def _free_port() -> int:
@@ -110,7 +128,8 @@ class Emulator:
 
     @property
     def base_file_url(self) -> str:
-        """For ``Application.builder().base_file_url(...)`` (file downloads are not emulated)."""
+        """For ``Application.builder().base_file_url(...)``: the bot downloads files (the
+        ``file_path`` getFile gives) from ``<base_file_url><token>/<file_path>``."""
         return f"{self.base_url}/file/bot"
 
     @property
@@ -287,10 +306,12 @@ class Emulator:
             self._http_loop = loop
         return self._http
 
-    async def _post(self, route: str, payload: dict[str, Any]) -> Any:
+    async def _post(self, route: str, payload: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         if not self.running:
             raise EmulatorError(f"the emulator is not running; stderr:\n{self.stderr_text()}")
-        response = await self._client().post(route, json=payload)
+        if payload is not None:
+            kwargs["json"] = payload
+        response = await self._client().post(route, **kwargs)
         try:
             data = response.json()
         except ValueError as exc:
@@ -406,6 +427,56 @@ class Emulator:
         }
         return await self._post("/sendCallback", query)
 
+    async def send_document(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        mime_type: str = "text/plain",
+        *,
+        reply_to: dict[str, Any] | None = None,
+        caption_entities: list[dict[str, Any]] | None = None,
+        title: str | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """User ``user_id`` sends the file ``content`` as a document named ``file_name``, with
+        an optional ``caption``. The bot gets a message with ``document`` (file_id,
+        file_unique_id, file_name, mime_type, file_size) and ``caption``, and can download the
+        bytes with getFile. Returns ``{"update_id", "message_id", "file_id", "file_unique_id"}``.
+        ``mime_type`` is taken as given unless it is ``application/octet-stream`` or empty (then
+        it is guessed from the extension)."""
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise TypeError(f"content must be bytes, not {type(content).__name__}")
+        message = self._message(user_id, "", chat_id, chat_type, title, first_name, username,
+                                reply_to, None)
+        del message["text"]
+        if caption is not None:
+            message["caption"] = caption
+        if caption_entities:
+            message["caption_entities"] = caption_entities
+        return await self._post(
+            "/sendDocument",
+            data={"message": json.dumps(message)},
+            files={"document": (file_name, bytes(content), mime_type)},
+            timeout=60.0,
+        )
+
+    async def get_document(self, file_id: str) -> bytes:
+        """The bytes stored under ``file_id``: a file the bot sent (``message["document"]
+        ["file_id"]`` of its stored message) or one a user sent with :meth:`send_document`."""
+        if not self.running:
+            raise EmulatorError(f"the emulator is not running; stderr:\n{self.stderr_text()}")
+        response = await self._client().post(
+            "/getDocument", json={"token": self.token, "file_id": file_id}, timeout=60.0
+        )
+        if response.status_code != 200:
+            raise EmulatorError(f"/getDocument: HTTP {response.status_code}: {response.text}")
+        return response.content
+
     # ------------------------------------------------------------------ what the bot did
 
     async def get_updates(self, chat_id: int) -> list[dict[str, Any]]:
@@ -429,7 +500,7 @@ class Emulator:
             if time.monotonic() > deadline:
                 if got:
                     self._buffers[chat_id] = got
-                texts = [e["message"].get("text") for e in got]
+                texts = [_describe(e) for e in got]
                 raise AssertionError(
                     f"expected {count} bot message(s) in chat {chat_id} within {timeout}s, "
                     f"got {len(got)}: {texts}; emulator stderr:\n{self.stderr_text()}"
@@ -444,7 +515,7 @@ class Emulator:
             self._buffers[chat_id] = got
             raise AssertionError(
                 f"expected no bot message in chat {chat_id}, got "
-                f"{[e['message'].get('text') for e in got]}"
+                f"{[_describe(e) for e in got]}"
             )
 
     async def history(self) -> list[dict[str, Any]]:

@@ -14,27 +14,14 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.app import build_application
-from bot.handlers import BotState
-from bot.querylog import QueryLog
 from bot.settings import Settings
 
+from .botharness import running_bot
 from .emulator import BOT_USERNAME, TOKEN, Emulator
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 GROUP = -100200300
-
-
-class Captured(logging.Handler):
-    """Every log record of the bot, as level and message."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[tuple[int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, self.format(record)))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -47,7 +34,6 @@ async def emu():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(emu: Emulator, tmp_path_factory: pytest.TempPathFactory):
-    """The application as `townqa bot` builds it, polling the emulator."""
     tmp = tmp_path_factory.mktemp("bot")
     settings = Settings(
         telegram_bot_token=TOKEN,
@@ -56,25 +42,8 @@ async def bot(emu: Emulator, tmp_path_factory: pytest.TempPathFactory):
         cache_dir=tmp / "cache",
         rate_limit_per_minute=20,
     )
-    captured = Captured()
-    root = logging.getLogger()
-    root.addHandler(captured)
-    old_level = root.level
-    root.setLevel(logging.DEBUG)
-    state = BotState(settings.load_engine(), settings, QueryLog(settings.db))
-    app = build_application(settings, state)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    await app.start()
-    app.captured = captured
-    yield app
-    await app.updater.stop()
-    await app.stop()
-    await app.post_shutdown(app)
-    await app.shutdown()
-    root.removeHandler(captured)
-    root.setLevel(old_level)
+    async with running_bot(settings) as app:
+        yield app
 
 
 async def ask(emu: Emulator, user: int, text: str, **kwargs) -> dict:

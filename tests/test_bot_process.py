@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from .conftest import ROOT
+from .botharness import bot_process
 from .emulator import Emulator
 
 # Shaped like a real token, so both the exact-match and the shape redaction are exercised.
@@ -22,16 +19,12 @@ async def test_bot_process_answers_logs_no_token_and_stops_on_sigterm(tmp_path):
     emu = Emulator(token=TOKEN)
     await emu.start()
     env = {
-        **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": emu.base_url,
         "TOWNQA_DB": str(tmp_path / "log.sqlite3"),
         "TOWNQA_CACHE_DIR": str(tmp_path / "cache"),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "-v", "bot"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = bot_process(env, "-v")
     try:
         await emu.send_message(5, "后白镇2025年地区生产总值是多少")
         (reply,) = await emu.wait_for_messages(5, timeout=30)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from .conftest import ROOT
+from .botharness import bot_process
 from .emulator import Emulator
 
 TOKEN = "555555:WEBHOOK-TEST-TOKEN-abcdefghijklmnop"
@@ -29,7 +26,6 @@ async def test_webhook_mode_sets_the_webhook_and_answers(tmp_path):
     await emu.start()
     port = free_port()
     env = {
-        **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": emu.base_url,
         "TOWNQA_WEBHOOK_URL": f"http://127.0.0.1:{port}/townqa-hook",
@@ -38,10 +34,7 @@ async def test_webhook_mode_sets_the_webhook_and_answers(tmp_path):
         "TOWNQA_DB": str(tmp_path / "log.sqlite3"),
         "TOWNQA_CACHE_DIR": str(tmp_path / "cache"),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "bot"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = bot_process(env)
     try:
         for _ in range(300):
             calls = await emu.bot_calls("setWebhook")

@@ -101,3 +101,8 @@ def test_run_on_sentences_are_split_at_semicolons_or_commas(chunks):
 def test_paragraph_ending_in_colon_continues_into_the_next(reports):
     paragraphs = clean_report(reports["下蜀镇"].text)
     assert any("预期目标是：地区生产总值超95亿元" in p.text for p in paragraphs)
+
+
+def test_a_first_line_that_is_a_sentence_is_text_not_a_title():
+    paragraphs = clean_report("宝华镇2025年工作总结。全镇新建智慧农业大棚120座。\n")
+    assert [p.text for p in paragraphs] == ["宝华镇2025年工作总结。全镇新建智慧农业大棚120座。"]

@@ -14,7 +14,7 @@ from .conftest import DEV_QA, ROOT
 
 
 def townqa(*args: str, stdin: str = "", cache: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TOWNQA_CACHE_DIR": str(cache)}
+    env = {**os.environ, "TOWNQA_CACHE_DIR": str(cache), "TOWNQA_DB": str(cache / "log.sqlite3")}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -118,7 +118,7 @@ def test_a_broken_corpus_is_reported_by_file_name(cache: Path, tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "问题"],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "TOWNQA_SEEDS": str(seeds), "TOWNQA_CACHE_DIR": str(env_cache)},
+        env={**os.environ, "TOWNQA_SEEDS": str(seeds), "TOWNQA_CACHE_DIR": str(env_cache), "TOWNQA_DB": str(env_cache / "x.sqlite3")},
     )
     assert result.returncode == 1
     assert "a.txt: not UTF-8" in result.stderr

@@ -9,8 +9,11 @@ import asyncio
 import html
 import time
 
+import httpx
+import pytest
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -184,3 +187,158 @@ def test_emulator_smoke() -> None:
     for step in ("/start round trip", "echo round trip", "callback round trip"):
         assert timings[step] < 1.0, timings
     assert timings["shutdown"] < 5.0, timings
+
+
+# ---------------------------------------------------------------- documents (files both ways)
+
+NOTES = "Library opens at 9\nPool closed on Mondays\nCafé: \"Le Pont\", 2nd floor\n".encode()
+
+
+def export_csv(data: bytes) -> bytes:
+    rows = ["line,text"] + [
+        f'{i},"{line.replace(chr(34), chr(34) * 2)}"'
+        for i, line in enumerate(data.decode("utf-8").splitlines(), 1)
+    ]
+    return ("\r\n".join(rows) + "\r\n").encode("utf-8")
+
+
+def build_document_app(emu: Emulator, seen: dict[str, list]) -> Application:
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(emu.bot_api_url)
+        .base_file_url(emu.base_file_url)
+        .build()
+    )
+
+    async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        seen["received"].append(message)
+        try:
+            tg_file = await context.bot.get_file(message.document.file_id)
+        except BadRequest as exc:
+            seen["refused"].append(exc)
+            await message.reply_text(f"Sorry: {exc.message}")
+            return
+        data = bytes(await tg_file.download_as_bytearray())
+        seen["downloads"].append((tg_file, data))
+        sent = await message.reply_document(
+            document=export_csv(data),
+            filename="export.csv",
+            caption=f"Export of <b>{html.escape(message.document.file_name)}</b>",
+            parse_mode=ParseMode.HTML,
+            do_quote=True,  # PTB quotes in private chats only when asked
+        )
+        seen["sent"].append(sent)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen["errors"].append(context.error)
+
+    app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def documents_scenario() -> None:
+    seen: dict[str, list] = {"received": [], "downloads": [], "sent": [], "refused": [],
+                             "errors": []}
+    emu = Emulator()
+    await emu.start()
+    app = build_document_app(emu, seen)
+    polling = False
+    try:
+        await app.initialize()
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0)
+        polling = True
+
+        # a user sends a .txt with a caption; the bot downloads it and answers with a CSV
+        sent = await emu.send_document(USER, "notes.txt", NOTES, caption="Please export",
+                                       first_name="Ann")
+        assert await emu.get_document(sent["file_id"]) == NOTES
+        [reply] = await emu.wait_for_messages(USER)
+        expected_csv = export_csv(NOTES)
+        assert reply["method"] == "sendDocument"
+        assert "text" not in reply["message"]
+        assert reply["message"]["caption"] == "Export of <b>notes.txt</b>"
+        assert reply["message"]["parse_mode"] == "HTML"
+        document = reply["message"]["document"]
+        assert document["file_name"] == "export.csv"
+        assert document["mime_type"] == "text/csv"
+        assert document["file_size"] == len(expected_csv)
+        assert await emu.get_document(document["file_id"]) == expected_csv
+
+        # what PTB saw: the user's document, the downloaded bytes, the Message sendDocument gave
+        received = seen["received"][0]
+        assert received.message_id == sent["message_id"]
+        assert received.caption == "Please export"
+        assert received.document.file_name == "notes.txt"
+        assert received.document.mime_type == "text/plain"
+        assert received.document.file_size == len(NOTES)
+        assert received.document.file_id == sent["file_id"]
+        assert received.document.file_unique_id == sent["file_unique_id"]
+        tg_file, data = seen["downloads"][0]
+        assert data == NOTES
+        assert tg_file.file_size == len(NOTES) and tg_file.file_path.endswith(".txt")
+        bot_message = seen["sent"][0]
+        assert bot_message.message_id == reply["messageId"]
+        assert bot_message.caption == "Export of <b>notes.txt</b>"
+        assert bot_message.document.file_id == document["file_id"]
+        assert bot_message.document.file_unique_id
+        assert bot_message.document.file_name == "export.csv"
+        assert bot_message.document.file_size == len(expected_csv)
+        assert bot_message.reply_to_message.message_id == sent["message_id"]
+        [call] = await emu.bot_calls("sendDocument")
+        assert call["params"]["document"] == {
+            "file_name": "export.csv", "mime_type": "text/csv", "file_size": len(expected_csv),
+        }
+
+        # the bot downloads its own upload too; a file_path works only with its bot's token
+        own = await app.bot.get_file(document["file_id"])
+        assert bytes(await own.download_as_bytearray()) == expected_csv
+        path = own.file_path.split(f"{TOKEN}/", 1)[1]
+        async with httpx.AsyncClient(trust_env=False) as client:
+            wrong = await client.get(f"{emu.base_file_url}999:OTHER/{path}")
+        assert wrong.status_code == 404
+
+        # resending by file_id: same file, no new upload
+        again = await app.bot.send_document(GROUP, document["file_id"], caption="again")
+        assert again.document.file_unique_id == document["file_unique_id"]
+        assert again.chat.id == GROUP
+        [resent] = await emu.wait_for_messages(GROUP)
+        assert resent["message"]["document"]["file_id"] == document["file_id"]
+        assert resent["message"]["caption"] == "again"
+
+        # Telegram's errors
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await app.bot.send_document(USER, "no-such-file-id")
+        with pytest.raises(BadRequest, match="Invalid file_id"):
+            await app.bot.get_file("no-such-file-id")
+        with pytest.raises(BadRequest, match="caption is too long"):
+            await app.bot.send_document(USER, b"x", filename="x.txt", caption="x" * 1025)
+        with pytest.raises(BadRequest, match="no text in the message"):
+            await app.bot.edit_message_text("new", chat_id=USER, message_id=reply["messageId"])
+
+        # over 20 MB: the user can send it, but getFile refuses it (non-ASCII name kept)
+        big = b"0123456789abcdef" * (20 * 1024 * 1024 // 16) + b"!"
+        await emu.send_document(USER, "большой файл.txt", big)
+        [sorry] = await emu.wait_for_messages(USER)
+        assert sorry["message"]["text"] == "Sorry: File is too big"
+        assert seen["received"][-1].document.file_name == "большой файл.txt"
+        assert seen["received"][-1].document.file_size == len(big)
+        assert len(seen["refused"]) == 1
+
+        await emu.expect_no_messages(USER, within=0.1)
+        assert seen["errors"] == []
+        assert len(seen["downloads"]) == 1 and len(seen["sent"]) == 1
+    finally:
+        if polling:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await emu.stop()
+
+
+def test_emulator_documents() -> None:
+    asyncio.run(asyncio.wait_for(documents_scenario(), timeout=120))

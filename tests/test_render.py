@@ -53,6 +53,7 @@ def test_highlighting_bolds_the_spans_and_escapes_around_them():
     # overlapping, reversed or out-of-range spans never break the markup
     html = render.highlighted("一二三四五", [(0, 3), (2, 4), (4, 2), (3, 99)])
     assert html == "<b>一二三</b>四五" and valid_telegram_html(html)
+    assert render.highlighted("智慧农业大棚", [(0, 2), (2, 4)]) == "<b>智慧农业</b>大棚"
 
 
 def test_the_engine_highlights_the_question_words_and_their_synonyms(engine: Engine):

@@ -24,6 +24,16 @@
  *   - editMessageText / editMessageReplyMarkup: update the stored bot message (an omitted
  *     reply_markup removes the keyboard, as in Telegram), answer with the edited Message, and
  *     answer 400 "message is not modified" / "message to edit not found" like Telegram.
+ *   - sendDocument: multipart/form-data upload (parsed with Node's built-in undici FormData,
+ *     no extra npm package) or a file_id string (resend); caption checked like a text (parse
+ *     mode, at most 1024 characters); empty file -> 400 "file must be non-empty", upload over
+ *     50 MB -> 413 "Request Entity Too Large". Stored as a bot message whose `message.document`
+ *     is {file_id, file_unique_id, file_name, mime_type, file_size}; answers with a Message
+ *     carrying `document` and `caption`.
+ *   - getFile: {file_id, file_unique_id, file_size, file_path}; over 20 MB -> 400 "file is too
+ *     big", unknown / other bot's file_id -> 400 "invalid file_id".
+ *   - GET /file/bot<TOKEN>/<file_path>: the stored bytes (file_path as getFile gave it; 404
+ *     otherwise), so PTB's File.download_* work with base_file_url = <root>/file/bot.
  *   - answerCallbackQuery: true, and keeps the answer (text, show_alert) for the client side;
  *     unknown or already answered query ids give Telegram's 400.
  *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
@@ -42,12 +52,20 @@
  *   - /sendCallback: accepts a stored bot message (as /getUpdates returns it) or a Message;
  *     the update carries the message's current (edited) state and a chat_instance; answers
  *     {update_id, callback_query_id}.
+ *   - added: /sendDocument: multipart/form-data with a `message` field (the JSON /sendMessage
+ *     takes, without text; `caption` optional) and a `document` file part (filename and
+ *     Content-Type used as file_name and mime_type); or JSON with `document: {file_name,
+ *     mime_type, content_base64}` (small files only: the JSON body limit is 100 kB). Stores the
+ *     bytes under a new file_id and answers {update_id, message_id, file_id, file_unique_id}.
+ *   - added: /getDocument {file_id, token?}: the stored bytes (application/octet-stream), for
+ *     files users sent and files the bot uploaded alike; 404 JSON if unknown.
  *   - /getUpdates, /getUpdatesHistory: unchanged (the package's own).
  *   - added: /getBotCalls {token, method?}, /getCallbackAnswers {token}, /getBotState {token},
  *     /reset {token?}.
  */
 'use strict';
 
+const crypto = require('crypto');
 const TelegramServer = require('telegram-test-api');
 const { routes } = require('telegram-test-api/lib/routes/index');
 const { handle } = require('telegram-test-api/lib/routes/bot/utils');
@@ -80,6 +98,11 @@ const BOT_FIRST_NAME = process.env.EMULATOR_BOT_FIRST_NAME || 'TownQA Test Bot';
 const MAX_LONG_POLL_SECONDS = 50;
 const MAX_CALL_LOG = 20000;
 const MAX_MESSAGE_LENGTH = 4096;
+const MAX_CAPTION_LENGTH = 1024;
+const MB = 1024 * 1024;
+const MAX_BOT_UPLOAD = 50 * MB; // sendDocument & co. (multipart upload)
+const MAX_GET_FILE = 20 * MB; // getFile refuses bigger files
+const MAX_CLIENT_UPLOAD = 100 * MB; // what a test may send as a user (the emulator keeps it in RAM)
 const CHAT_ACTIONS = new Set([
   'typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice',
   'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note',
@@ -127,7 +150,7 @@ function botMethod(app, name, fn) {
 function clientRoute(app, path, fn) {
   app.post(path, async (req, res) => {
     try {
-      sendOk(res, await fn(req.body || {}));
+      sendOk(res, await fn(req.body || {}, req));
     } catch (error) {
       sendFail(res, error);
     }
@@ -294,6 +317,16 @@ function checkText(text, parseMode, what = 'message text') {
   if (plain.length > MAX_MESSAGE_LENGTH) throw badRequest('message is too long');
 }
 
+/** A caption is optional (empty = none), but otherwise checked like a text. */
+function checkCaption(caption, parseMode) {
+  if (caption === undefined || caption === null || String(caption) === '') return;
+  let plain = String(caption);
+  const mode = String(parseMode || '').toLowerCase();
+  if (mode === 'html') plain = checkHtml(plain);
+  else if (mode === 'markdownv2') plain = checkMarkdownV2(plain);
+  if (plain.length > MAX_CAPTION_LENGTH) throw badRequest('message caption is too long');
+}
+
 function inlineMarkup(markup) {
   return markup && typeof markup === 'object' && 'inline_keyboard' in markup ? markup : undefined;
 }
@@ -313,10 +346,136 @@ class State {
     this.commands = {}; // token -> {scopeKey|lang: [BotCommand]}
     this.menuButtons = {}; // token -> {chat_id|'default': MenuButton}
     this.texts = {}; // token -> {description, short_description, name}
+    this.files = new Map(); // file_id -> {file_id, file_unique_id, file_name, mime_type, file_size, data, token, file_path?}
+    this.filePaths = new Map(); // file_path -> file_id (only for files getFile was asked about)
   }
 }
 
 const state = new State();
+
+// ---------------------------------------------------------------- files
+
+let fileCounter = 0; // never reset: file ids and paths stay unique across /reset
+
+const MIME_BY_EXTENSION = {
+  txt: 'text/plain', csv: 'text/csv', tsv: 'text/tab-separated-values', json: 'application/json',
+  html: 'text/html', htm: 'text/html', md: 'text/markdown', xml: 'application/xml',
+  pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip',
+  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
+  mp3: 'audio/mpeg', ogg: 'audio/ogg', mp4: 'video/mp4',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+};
+
+function extensionOf(fileName) {
+  const m = /\.([A-Za-z0-9]{1,10})$/.exec(String(fileName || ''));
+  return m ? m[1].toLowerCase() : '';
+}
+
+function mimeTypeFor(fileName, given) {
+  const type = String(given || '').split(';')[0].trim().toLowerCase();
+  if (type && type !== 'application/octet-stream') return type;
+  return MIME_BY_EXTENSION[extensionOf(fileName)] || 'application/octet-stream';
+}
+
+/** Stores bytes as a new file owned by `token`'s bot; returns the stored record. */
+function storeFile(token, fileName, mimeType, data) {
+  fileCounter += 1;
+  const random = crypto.randomBytes(24).toString('base64url');
+  const record = {
+    // Shaped like Telegram's document ids (opaque to bots: never parse them).
+    file_id: `BQACAgIAAxkBAA${fileCounter.toString(36)}${random}`,
+    file_unique_id: `AgAD${fileCounter.toString(36)}${random.slice(0, 8)}`,
+    file_name: String(fileName),
+    mime_type: mimeTypeFor(fileName, mimeType),
+    file_size: data.length,
+    data,
+    token,
+    number: fileCounter,
+  };
+  state.files.set(record.file_id, record);
+  return record;
+}
+
+/** The Document object (Bot API) of a stored file. */
+function documentOf(record) {
+  return {
+    file_id: record.file_id,
+    file_unique_id: record.file_unique_id,
+    file_name: record.file_name,
+    mime_type: record.mime_type,
+    file_size: record.file_size,
+  };
+}
+
+function fileForBot(fileId, token) {
+  const record = state.files.get(String(fileId || ''));
+  return record && record.token === token ? record : undefined;
+}
+
+/**
+ * Reads a multipart/form-data body with Node's own FormData parser (undici, Node >= 18):
+ * string fields go to req.body, file parts to req.files[name] = {file_name, mime_type, data}
+ * and, described ({file_name, mime_type, file_size}), to req.body[name] (so the call log shows
+ * them). A body over `limit` bytes is drained and answered with 413, as Telegram does.
+ */
+function multipartBodies(app) {
+  app.use((req, res, next) => {
+    if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] || ''))) {
+      next();
+      return;
+    }
+    const limit = req.path.startsWith('/bot') ? MAX_BOT_UPLOAD + MB : MAX_CLIENT_UPLOAD + MB;
+    const chunks = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) failed = true;
+      if (!failed) chunks.push(chunk);
+    });
+    req.on('error', () => { failed = true; });
+    req.on('end', async () => {
+      if (failed) {
+        chunks.length = 0;
+        sendFail(res, new ApiError(413, 'Request Entity Too Large'));
+        return;
+      }
+      try {
+        const form = await new Response(Buffer.concat(chunks), {
+          headers: { 'content-type': req.headers['content-type'] },
+        }).formData();
+        const body = {};
+        const files = {};
+        for (const [name, value] of form) {
+          if (typeof value === 'string') {
+            body[name] = value;
+          } else {
+            const data = Buffer.from(await value.arrayBuffer());
+            files[name] = { file_name: value.name, mime_type: value.type, data };
+            body[name] = { file_name: value.name, mime_type: mimeTypeFor(value.name, value.type), file_size: data.length };
+          }
+        }
+        req.body = body;
+        req.files = files;
+      } catch (error) {
+        sendFail(res, badRequest(`can't parse multipart/form-data body: ${error && error.message}`));
+        return;
+      }
+      next();
+    });
+  });
+}
+
+/** The uploaded file part a parameter refers to (directly or as attach://<name>), if any. */
+function uploadedPart(req, value, name) {
+  const files = req.files || {};
+  if (typeof value === 'string' && value.startsWith('attach://')) return files[value.slice('attach://'.length)];
+  if (value && typeof value === 'object' && files[name]) return files[name];
+  return undefined;
+}
 
 function rememberChat(chat) {
   if (chat && chat.id !== undefined) state.chats.set(String(chat.id), { ...chat, id: Number(chat.id) });
@@ -348,6 +507,14 @@ function botEntryToTelegram(server, entry) {
   if (entry.editDate) msg.edit_date = entry.editDate;
   if (m.text !== undefined) msg.text = String(m.text);
   if (Array.isArray(m.entities)) msg.entities = m.entities;
+  if (m.document && typeof m.document === 'object') {
+    const { file_id, file_unique_id, file_name, mime_type, file_size } = m.document;
+    msg.document = { file_id, file_unique_id, file_name, mime_type, file_size };
+  }
+  if (m.caption !== undefined && String(m.caption) !== '') msg.caption = String(m.caption);
+  if (Array.isArray(m.caption_entities) && msg.caption !== undefined) msg.caption_entities = m.caption_entities;
+  if (flag(m.show_caption_above_media) && msg.caption !== undefined) msg.show_caption_above_media = true;
+  if (flag(m.protect_content)) msg.has_protected_content = true;
   if (m.link_preview_options) msg.link_preview_options = m.link_preview_options;
   const markup = inlineMarkup(m.reply_markup);
   if (markup) msg.reply_markup = markup;
@@ -400,13 +567,19 @@ function toTelegramMessage(server, value, token) {
 
 // The Message that the package's sendMessage route answers with comes from here.
 const originalAddBotMessage = TelegramServer.prototype.addBotMessage;
-TelegramServer.prototype.addBotMessage = function addBotMessage(rawMessage, botToken) {
+
+/** Stores a bot message sent with `method` (an AddedBotMessage event) and returns its Message. */
+function storeBotMessage(server, rawMessage, botToken, method) {
   parseJsonFields(rawMessage);
-  originalAddBotMessage.call(this, rawMessage, botToken);
-  const entry = this.storage.botMessages[this.storage.botMessages.length - 1];
-  entry.method = 'sendMessage';
+  originalAddBotMessage.call(server, rawMessage, botToken);
+  const entry = server.storage.botMessages[server.storage.botMessages.length - 1];
+  entry.method = method;
   entry.editCount = 0;
-  return botEntryToTelegram(this, entry);
+  return botEntryToTelegram(server, entry);
+}
+
+TelegramServer.prototype.addBotMessage = function addBotMessage(rawMessage, botToken) {
+  return storeBotMessage(this, rawMessage, botToken, 'sendMessage');
 };
 
 /** The update as getUpdates gives it to the bot. */
@@ -543,6 +716,18 @@ function setReplyMarkup(message, markup) {
 
 function botRoutes(server) {
   return [
+    // File downloads, as https://api.telegram.org/file/bot<token>/<file_path>.
+    (app) => {
+      app.get('/file/bot:token/*', (req, res) => {
+        const fileId = state.filePaths.get(req.params[0]);
+        const record = fileId && state.files.get(fileId);
+        if (!record || record.token !== req.params.token) {
+          res.status(404).json({ ok: false, error_code: 404, description: 'Not Found' });
+          return;
+        }
+        res.status(200).set('Content-Type', 'application/octet-stream').send(record.data);
+      });
+    },
     // Logs every bot call but getUpdates, for /getBotCalls.
     (app) => {
       app.all('/bot:token/:method', (req, res, next) => {
@@ -566,10 +751,49 @@ function botRoutes(server) {
       checkText(p.text, p.parse_mode);
       return server.addBotMessage(p, token);
     }),
+    (app) => botMethod(app, 'sendDocument', (p, token, req) => {
+      if (p.chat_id === undefined || p.chat_id === '') throw badRequest('chat not found');
+      checkCaption(p.caption, p.parse_mode);
+      let record;
+      const part = uploadedPart(req, p.document, 'document');
+      if (part) {
+        if (part.data.length === 0) throw badRequest('file must be non-empty');
+        if (part.data.length > MAX_BOT_UPLOAD) throw new ApiError(413, 'Request Entity Too Large');
+        record = storeFile(token, part.file_name, part.mime_type, part.data);
+      } else if (typeof p.document === 'string' && p.document !== '') {
+        if (/^https?:\/\//i.test(p.document)) {
+          console.error('[emulator] sendDocument by HTTP URL is not emulated (upload the bytes or resend a file_id)');
+          throw badRequest('failed to get HTTP URL content');
+        }
+        record = fileForBot(p.document, token);
+        if (!record) throw badRequest('wrong file identifier/HTTP URL specified');
+      } else {
+        throw badRequest('there is no document in the request');
+      }
+      const message = { ...p, document: documentOf(record) };
+      return storeBotMessage(server, message, token, 'sendDocument');
+    }),
+    (app) => botMethod(app, 'getFile', (p, token) => {
+      const record = fileForBot(p.file_id, token);
+      if (!record) throw badRequest('invalid file_id');
+      if (record.file_size > MAX_GET_FILE) throw badRequest('file is too big');
+      if (!record.file_path) {
+        const ext = extensionOf(record.file_name);
+        record.file_path = `documents/file_${record.number}${ext ? `.${ext}` : ''}`;
+        state.filePaths.set(record.file_path, record.file_id);
+      }
+      return {
+        file_id: record.file_id,
+        file_unique_id: record.file_unique_id,
+        file_size: record.file_size,
+        file_path: record.file_path,
+      };
+    }),
     (app) => botMethod(app, 'editMessageText', (p, token) => {
       checkText(p.text, p.parse_mode);
       const entry = editTarget(server, p, token);
       if (entry === null) return true; // inline message: nothing stored to edit
+      if (entry.message.text === undefined) throw badRequest('there is no text in the message to edit');
       const old = entry.message;
       const newMarkup = inlineMarkup(p.reply_markup);
       if (String(old.text) === String(p.text) && same(old.parse_mode, p.parse_mode)
@@ -756,6 +980,57 @@ function clientRoutes(server) {
       await server.addUserCallback(query);
       return ids;
     }),
+    (app) => clientRoute(app, '/sendDocument', async (body, req) => {
+      let fields = body;
+      if (typeof body.message === 'string') {
+        try {
+          fields = { ...JSON.parse(body.message), ...(body.caption !== undefined ? { caption: body.caption } : {}) };
+        } catch (_e) {
+          throw badRequest("can't parse the `message` field as JSON");
+        }
+      }
+      let upload = (req.files || {}).document;
+      if (!upload && fields.document && typeof fields.document === 'object' && typeof fields.document.content_base64 === 'string') {
+        upload = {
+          file_name: fields.document.file_name,
+          mime_type: fields.document.mime_type,
+          data: Buffer.from(fields.document.content_base64, 'base64'),
+        };
+      }
+      if (!upload) throw badRequest('there is no document in the request (a `document` file part, or document.content_base64)');
+      if (!upload.file_name) throw badRequest('the document needs a file name');
+      if (upload.data.length === 0) throw badRequest('file must be non-empty');
+      if (fields.text !== undefined) throw badRequest('a document message has a caption, not a text');
+      const { document: _d, ...rest } = fields;
+      const message = prepareUserMessage(server, rest);
+      const record = storeFile(message.botToken, upload.file_name, upload.mime_type, upload.data);
+      message.document = documentOf(record);
+      if (message.caption === undefined || message.caption === null || String(message.caption) === '') {
+        delete message.caption;
+        delete message.caption_entities;
+      } else {
+        message.caption = String(message.caption);
+        if (message.caption.length > MAX_CAPTION_LENGTH) throw badRequest('message caption is too long');
+      }
+      const ids = { update_id: server.updateId, message_id: server.messageId };
+      await server.addUserMessage(message);
+      return { ...ids, file_id: record.file_id, file_unique_id: record.file_unique_id };
+    }),
+    (app) => {
+      app.post('/getDocument', (req, res) => {
+        const body = { ...(req.query || {}), ...(req.body || {}) };
+        const record = state.files.get(String(body.file_id || ''));
+        if (!record || (body.token && record.token !== body.token)) {
+          sendFail(res, new ApiError(404, `Not Found: no stored file with file_id ${JSON.stringify(body.file_id)}`));
+          return;
+        }
+        res.status(200)
+          .set('Content-Type', 'application/octet-stream')
+          .set('X-File-Name', encodeURIComponent(record.file_name))
+          .set('X-Mime-Type', record.mime_type)
+          .send(record.data);
+      });
+    },
     pkgRoutes.client.getUpdates,
     pkgRoutes.client.getUpdatesHistory,
     (app) => clientRoute(app, '/getBotCalls', (body) => state.calls
@@ -802,6 +1077,7 @@ function main() {
     console.error(`[emulator] telegram-test-api has routes this launcher does not know (${unexpected.map((r) => r.name)}); check the package version (4.2.1 expected)`);
   }
   const registerAll = (app, telegramServer) => {
+    multipartBodies(app);
     for (const route of [...clientRoutes(telegramServer), ...botRoutes(telegramServer)]) {
       route(app, telegramServer);
     }

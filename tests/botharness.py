@@ -1,0 +1,64 @@
+"""Run the bot as `townqa bot` builds it, in-process against the emulator, for end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.querylog import QueryLog
+from bot.settings import Settings
+from bot.state import BotState
+
+from .conftest import ROOT
+
+
+class Captured(logging.Handler):
+    """Every log record while the bot runs, as (level, message)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, self.format(record)))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[Application]:
+    """The application polling the emulator; app.captured holds its log records."""
+    captured = Captured()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(captured)
+    root.setLevel(logging.DEBUG)
+    state = BotState(settings.load_engine(), settings, QueryLog(settings.path(settings.db)))
+    app = build_application(settings, state)
+    app.captured = captured
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.post_shutdown(app)
+        await app.shutdown()
+        root.removeHandler(captured)
+        root.setLevel(old_level)
+
+
+def bot_process(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`townqa bot` as its own process, with the given settings in its environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args, "bot"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )

@@ -1,0 +1,119 @@
+"""Admin commands through the emulator: reload, review, and refusals for everyone else."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.settings import Settings
+
+from .botharness import running_bot
+from .conftest import SEEDS
+from .emulator import TOKEN, Emulator
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ADMIN, STRANGER, GROUP = 42, 77, -100555
+NEW_REPORT = "宝华镇2025年工作总结。全镇新建智慧农业大棚120座，带动农户增收。"
+MANIFEST_ENTRY = '\n[[report]]\nfile = "005_baohua.txt"\ntown = "宝华镇"\naliases = ["宝华"]\ntitle = "宝华镇2025年工作总结"\n'
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def emu():
+    emulator = Emulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(emu: Emulator, seeds: Path):
+    tmp = seeds.parent
+    settings = Settings(
+        telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, seeds=seeds,
+        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN],
+    )
+    async with running_bot(settings) as app:
+        yield app
+
+
+async def command(emu: Emulator, user: int, text: str, chat_id: int | None = None, count: int = 1) -> list[str]:
+    kind = {"chat_id": chat_id, "chat_type": "supergroup", "title": "群"} if chat_id else {}
+    await emu.send_command(user, text, **kind)
+    return [e["message"]["text"] for e in await emu.wait_for_messages(chat_id or user, count=count, timeout=30)]
+
+
+async def question(emu: Emulator, user: int, text: str) -> str:
+    await emu.send_message(user, text)
+    (reply,) = await emu.wait_for_messages(user)
+    return reply["message"]["text"]
+
+
+@pytest.mark.parametrize("text", ["/reload", "/stats", "/recent", "/unanswered 5", "/export"])
+@pytest.mark.parametrize("where", ["private", "group"])
+async def test_admin_commands_refuse_everyone_else(emu: Emulator, bot, text: str, where: str):
+    (reply,) = await command(emu, STRANGER, text, chat_id=GROUP if where == "group" else None)
+    assert "无权限" in reply
+    refusals = [t for _, t in bot.captured.lines if "refused" in t and str(STRANGER) in t]
+    assert refusals
+
+
+async def test_reload_by_an_admin_reports_what_changed(emu: Emulator, bot, seeds: Path):
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "正在重新加载" in replies[0]
+    assert "已重新加载：5 份报告" in replies[1] and "新增：无" in replies[1]
+    (seeds / "005_baohua.txt").write_text(NEW_REPORT, encoding="utf-8")
+    with (seeds / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(MANIFEST_ENTRY)
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "已重新加载：6 份报告" in replies[1] and "新增：005_baohua.txt" in replies[1]
+    assert "大棚</b>120" in await question(emu, 5, "宝华镇新建了多少座智慧农业大棚？")
+
+
+async def test_a_broken_report_is_named_and_the_old_index_keeps_serving(emu: Emulator, bot, seeds: Path):
+    (seeds / "005_baohua.txt").write_bytes("宝华镇".encode("gbk") + b"\xff\xfe")
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "005_baohua.txt: not UTF-8" in replies[1] and "仍在使用原来的索引" in replies[1]
+    assert "大棚</b>120" in await question(emu, 5, "宝华镇新建了多少座智慧农业大棚？")
+    (seeds / "006_extra.txt").write_text("没有登记的报告。", encoding="utf-8")
+    (seeds / "005_baohua.txt").write_text(NEW_REPORT, encoding="utf-8")
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "006_extra.txt: not in manifest.toml" in replies[1]
+    (seeds / "006_extra.txt").unlink()
+    manifest = (seeds / "manifest.toml").read_text(encoding="utf-8")
+    (seeds / "manifest.toml").write_text(manifest + "\n[[report]\n", encoding="utf-8")
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "manifest.toml: not valid TOML" in replies[1]
+    (seeds / "manifest.toml").write_text(manifest, encoding="utf-8")
+    assert "66.11亿元" in await question(emu, 5, "后白镇2025年地区生产总值是多少")
+
+
+async def test_a_second_reload_while_one_runs_is_told_to_wait(emu: Emulator, bot):
+    async with bot.bot_data["state"].reload_lock:
+        replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "请稍候" in replies[1]
+
+
+async def test_stats_recent_and_unanswered_show_the_log(emu: Emulator, bot):
+    await question(emu, 6, "后白镇现在常住人口有多少？")
+    await emu.send_message(6, "下蜀镇全年空气质量优良天数是多少？")
+    (answer,) = await emu.wait_for_messages(6)
+    keyboard = {b["text"]: b["callback_data"] for row in answer["message"]["reply_markup"]["inline_keyboard"] for b in row}
+    await emu.send_callback(6, answer, keyboard["👎"])
+    (stats,) = await command(emu, ADMIN, "/stats")
+    assert "今天提问" in stats and "👎 1" in stats and "6 份报告" in stats
+    (recent,) = await command(emu, ADMIN, "/recent 3")
+    assert "下蜀镇全年空气质量优良天数是多少？" in recent and recent.count("#") == 3
+    (unanswered,) = await command(emu, ADMIN, "/unanswered")
+    assert "后白镇现在常住人口有多少？" in unanswered and "下蜀镇全年空气质量优良天数是多少？" in unanswered
+    assert "66.11" not in unanswered
