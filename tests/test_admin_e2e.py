@@ -41,7 +41,7 @@ async def bot(emu: Emulator, seeds: Path):
     tmp = seeds.parent
     settings = Settings(
         telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, seeds=seeds,
-        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN],
+        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN], max_upload_bytes=100_000,
     )
     async with running_bot(settings) as app:
         yield app
@@ -59,7 +59,7 @@ async def question(emu: Emulator, user: int, text: str) -> str:
     return reply["message"]["text"]
 
 
-@pytest.mark.parametrize("text", ["/reload", "/stats", "/recent", "/unanswered 5", "/export"])
+@pytest.mark.parametrize("text", ["/reload", "/stats", "/recent", "/unanswered 5", "/export", "/export 2026-01-01"])
 @pytest.mark.parametrize("where", ["private", "group"])
 async def test_admin_commands_refuse_everyone_else(emu: Emulator, bot, text: str, where: str):
     (reply,) = await command(emu, STRANGER, text, chat_id=GROUP if where == "group" else None)
@@ -117,3 +117,59 @@ async def test_stats_recent_and_unanswered_show_the_log(emu: Emulator, bot):
     (unanswered,) = await command(emu, ADMIN, "/unanswered")
     assert "后白镇现在常住人口有多少？" in unanswered and "下蜀镇全年空气质量优良天数是多少？" in unanswered
     assert "66.11" not in unanswered
+
+
+async def upload(emu: Emulator, user: int, name: str, content: bytes, caption: str | None, count: int = 1) -> list[str]:
+    await emu.send_document(user, name, content, caption=caption)
+    return [e["message"]["text"] for e in await emu.wait_for_messages(user, count=count, timeout=30)]
+
+
+async def test_an_admin_adds_a_report_from_the_chat(emu: Emulator, bot, seeds: Path):
+    text = "后桥镇2025年工作总结。全年新建口袋公园9个，改造农贸市场2处。".encode()
+    replies = await upload(emu, ADMIN, "007_houqiao.txt", text, "town=后桥镇 title=后桥镇2025年工作总结 aliases=后桥 county=句容市")
+    assert "新增：007_houqiao.txt" in replies[0]
+    assert (seeds / "007_houqiao.txt").read_bytes() == text
+    assert 'town = "后桥镇"' in (seeds / "manifest.toml").read_text(encoding="utf-8")
+    reply = await question(emu, 5, "后桥新建了几个口袋公园？")
+    assert "口袋公园</b>9个" in reply and "后桥镇" in reply
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "caption", "problem"),
+    [
+        ("008_a.txt", "后白镇".encode("gbk") + b"\xff", "town=甲镇 title=甲", "not UTF-8"),
+        ("008_b.txt", b"   \n", "town=甲镇 title=甲", "the file is empty"),
+        ("..%2Fevil.txt", b"text", "town=甲镇 title=甲", "not a safe file name"),
+        ("../evil.txt", b"text", "town=甲镇 title=甲", "not a safe file name"),
+        ("/etc/evil.txt", b"text", "town=甲镇 title=甲", "not a safe file name"),
+        ("x" * 300 + ".txt", b"text", "town=甲镇 title=甲", "not a safe file name"),
+        ("008_c.txt", "内容。".encode(), "title=只有标题", "say its town"),
+        ("008_d.txt", "内容。".encode(), None, "say its town"),
+        ("000_625f6384119427ea.txt", "内容。".encode(), "town=甲镇 title=甲", "exists already"),
+        ("008_e.txt", "长".encode() * 40_000, "town=甲镇 title=甲", "more than the limit"),
+    ],
+)
+async def test_a_bad_upload_is_refused_and_nothing_changes(emu: Emulator, bot, seeds: Path, name, content, caption, problem):
+    manifest = (seeds / "manifest.toml").read_bytes()
+    files = sorted(p.name for p in seeds.iterdir())
+    (reply,) = await upload(emu, ADMIN, name, content, caption)
+    assert "没有添加" in reply and problem in reply
+    assert (seeds / "manifest.toml").read_bytes() == manifest
+    assert sorted(p.name for p in seeds.iterdir()) == files
+
+
+async def test_a_non_admin_upload_is_refused(emu: Emulator, bot, seeds: Path):
+    (reply,) = await upload(emu, STRANGER, "009_x.txt", "内容。".encode(), "town=乙镇 title=乙")
+    assert "无权限" in reply and not (seeds / "009_x.txt").exists()
+
+
+async def test_export_sends_the_log_as_csv(emu: Emulator, bot):
+    await emu.send_command(ADMIN, "/export")
+    (reply,) = await emu.wait_for_messages(ADMIN, timeout=30)
+    document = reply["message"]["document"]
+    assert document["file_name"] == "townqa-queries.csv"
+    content = (await emu.get_document(document["file_id"])).decode("utf-8-sig")
+    assert content.splitlines()[0].startswith("id,ts,source,chat_type,user,question")
+    assert "宝华镇新建了多少座智慧农业大棚？" in content
+    (usage,) = await command(emu, ADMIN, "/export yesterday")
+    assert "用法" in usage

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 
 import pytest
 
 from .botharness import bot_process
+from .conftest import SEEDS
 from .emulator import Emulator
 
 # Shaped like a real token, so both the exact-match and the shape redaction are exercised.
@@ -41,3 +43,39 @@ async def test_bot_process_answers_logs_no_token_and_stops_on_sigterm(tmp_path):
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
     assert '"event": "question"' in output
     assert " ERROR " not in output
+
+
+@pytest.mark.asyncio
+async def test_sighup_reloads_the_corpus_while_serving(tmp_path):
+    token = "333333:SIGHUP-TEST-TOKEN-abcdefghijklmnop"
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    emu = Emulator(token=token)
+    await emu.start()
+    env = {
+        "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_BASE_URL": emu.base_url, "TOWNQA_SEEDS": str(seeds),
+        "TOWNQA_DB": str(tmp_path / "log.sqlite3"), "TOWNQA_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    proc = bot_process(env)
+    try:
+        await emu.send_message(5, "宝华镇新建了多少座智慧农业大棚？")
+        (reply,) = await emu.wait_for_messages(5, timeout=30)
+        assert "没有找到" in reply["message"]["text"]
+        (seeds / "005_baohua.txt").write_text("宝华镇全镇新建智慧农业大棚120座，带动农户增收。", encoding="utf-8")
+        with (seeds / "manifest.toml").open("a", encoding="utf-8") as manifest:
+            manifest.write('\n[[report]]\nfile = "005_baohua.txt"\ntown = "宝华镇"\ntitle = "宝华镇2025年工作总结"\n')
+        proc.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            await emu.send_message(5, "宝华镇新建了多少座智慧农业大棚？")
+            (reply,) = await emu.wait_for_messages(5, timeout=30)
+            if "120" in reply["message"]["text"]:
+                break
+            await asyncio.sleep(0.1)
+        assert "120" in reply["message"]["text"]
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        await emu.stop()
+    assert "corpus reloaded: 6 reports" in err

@@ -128,3 +128,19 @@ def test_index_rebuilds_the_cache(cache: Path):
     out = townqa("index", cache=cache).stdout
     assert "index rebuilt: 5 reports" in out
     assert any(p.is_dir() and (p / "meta.json").is_file() for p in cache.iterdir())
+
+
+def test_logs_review_the_questions_asked_in_the_console(tmp_path: Path):
+    cache = tmp_path
+    assert townqa("logs", "stats", cache=cache, check=False).returncode == 1  # no log yet: said plainly
+    townqa("chat", stdin="后白镇2025年地区生产总值是多少\n后白镇现在常住人口有多少？\n", cache=cache)
+    stats = townqa("logs", "stats", cache=cache).stdout
+    assert "questions today: 2" in stats and "answered (7 days): 50.0%" in stats
+    rows = [json.loads(line) for line in townqa("logs", "recent", "--format", "jsonl", cache=cache).stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["后白镇现在常住人口有多少？", "后白镇2025年地区生产总值是多少"]
+    assert rows[0]["source"] == "console" and rows[0]["answered"] == 0
+    unanswered = townqa("logs", "unanswered", cache=cache).stdout
+    assert "常住人口" in unanswered and "66.11" not in unanswered
+    assert townqa("logs", "export", "--since", "2999-01-01", cache=cache).stdout.strip().count("\n") == 0
+    bad = townqa("logs", "export", "--since", "yesterday", cache=cache, check=False)
+    assert bad.returncode == 2 and "not a date" in bad.stderr
