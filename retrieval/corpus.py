@@ -77,14 +77,8 @@ def _field(entry: dict, key: str, where: str, required: bool = True) -> str:
     return value.strip()
 
 
-def _read_report(folder: Path, entry: dict, index: int) -> Report:
-    name = _field(entry, "file", f"{MANIFEST} entry {index + 1}")
-    if not SAFE_NAME.match(name):
-        raise CorpusError(f"{name}: not a safe report file name (plain name ending in .txt)")
-    path = folder / name
-    if not path.is_file():
-        raise CorpusError(f"{name}: listed in {MANIFEST} but not found in {folder}")
-    raw = path.read_bytes()
+def _decode(name: str, raw: bytes) -> str:
+    """A report's text: UTF-8, not empty, no NUL bytes."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,6 +87,17 @@ def _read_report(folder: Path, entry: dict, index: int) -> Report:
         raise CorpusError(f"{name}: the file is empty")
     if "\x00" in text:
         raise CorpusError(f"{name}: contains NUL bytes, not a text file")
+    return text
+
+
+def _read_report(folder: Path, entry: dict, index: int) -> Report:
+    name = _field(entry, "file", f"{MANIFEST} entry {index + 1}")
+    if not SAFE_NAME.match(name):
+        raise CorpusError(f"{name}: not a safe report file name (plain name ending in .txt)")
+    path = folder / name
+    if not path.is_file():
+        raise CorpusError(f"{name}: listed in {MANIFEST} but not found in {folder}")
+    text = _decode(name, path.read_bytes())
     aliases = entry.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
         raise CorpusError(f"{name}: 'aliases' must be a list of names")
@@ -165,14 +170,7 @@ def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str
         raise CorpusError(f"{file[:80]}: not a safe file name (letters, digits, - _ . and ending in .txt)")
     if len(data) > max_bytes:
         raise CorpusError(f"{file}: {len(data)} bytes, more than the limit of {max_bytes}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    if not text.strip():
-        raise CorpusError(f"{file}: the file is empty")
-    if "\x00" in text:
-        raise CorpusError(f"{file}: contains NUL bytes, not a text file")
+    _decode(file, data)
     for key in ("town", "title"):
         if not fields.get(key, "").strip():
             raise CorpusError(f"{file}: say its {key}, e.g. town=宝华镇 title=2025年工作总结")

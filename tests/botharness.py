@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from telegram.ext import Application
 
@@ -56,9 +58,23 @@ async def running_bot(settings: Settings) -> AsyncIterator[Application]:
         root.setLevel(old_level)
 
 
-def bot_process(env: dict[str, str], *args: str) -> subprocess.Popen:
-    """`townqa bot` as its own process, with the given settings in its environment."""
-    return subprocess.Popen(
+@contextlib.contextmanager
+def bot_process(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen]:
+    """`townqa bot` as its own process, with the given settings in its environment; killed if left running."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args, "bot"],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+async def terminate(proc: subprocess.Popen) -> tuple[int, str]:
+    """SIGTERM, as a service manager stops the bot; (exit code, everything it printed)."""
+    proc.send_signal(signal.SIGTERM)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    return proc.returncode, out + err

@@ -22,14 +22,6 @@ MANIFEST_ENTRY = '\n[[report]]\nfile = "005_baohua.txt"\ntown = "宝华镇"\nali
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def emu():
-    emulator = Emulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("corpus") / "seeds"
     shutil.copytree(SEEDS, folder)

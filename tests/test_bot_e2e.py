@@ -25,14 +25,6 @@ GROUP = -100200300
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def emu():
-    emulator = Emulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(emu: Emulator, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("bot")
     settings = Settings(
