@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -124,3 +125,22 @@ async def test_a_log_that_cannot_be_written_is_reported_once_and_recovers(tmp_pa
         assert await log.record(entry("三")) == 1
     assert "writing again" in caplog.text
     await log.close()
+
+
+async def test_the_bot_prunes_by_retention_when_it_starts(qlog: QueryLog):
+    from types import SimpleNamespace
+
+    from bot.app import prune_daily
+
+    old = await qlog.record(entry("很久以前"))
+    long_ago = (datetime.now(timezone.utc) - timedelta(days=40)).isoformat()
+    await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
+    await qlog.connection.commit()
+    recent = await qlog.record(entry("最近"))
+    task = asyncio.create_task(prune_daily(SimpleNamespace(querylog=qlog, settings=SimpleNamespace(log_retention_days=30))))
+    for _ in range(100):
+        if await qlog.get(old) is None:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert await qlog.get(old) is None and await qlog.get(recent) is not None
