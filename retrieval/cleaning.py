@@ -14,10 +14,10 @@ from dataclasses import dataclass
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 CJK = HAN + "\u3000-\u303f\uff00-\uffef“”‘’—…·"
 # Full-width ASCII letters, digits and a few signs that belong with numbers.
-_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}  # ０-９
-_WIDTH |= {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)}  # Ａ-Ｚ
-_WIDTH |= {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}  # ａ-ｚ
-_WIDTH |= {0xFF05: ord("%"), 0x3000: ord(" "), 0xFF0B: ord("+"), 0xFF0E: ord(".")}
+WIDTH_TABLE = {c: chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)}  # ０-９
+WIDTH_TABLE |= {c: chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)}  # Ａ-Ｚ
+WIDTH_TABLE |= {c: chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)}  # ａ-ｚ
+WIDTH_TABLE |= {0xFF05: "%", 0x3000: " ", 0xFF0B: "+", 0xFF0E: "."}
 _FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _HALF_BY_CJK = re.compile(rf"(?<=[{CJK}])[,;:?!()]|[,;:?!()](?=[{CJK}])")
 _SPACE_BY_CJK = re.compile(rf"(?<=[{CJK}])[ \t\u00a0]+|[ \t\u00a0]+(?=[{CJK}])")
@@ -42,7 +42,7 @@ class Paragraph:
 
 def normalize_width(text: str) -> str:
     """Full-width letters and digits to ASCII; half-width punctuation beside Chinese to full width."""
-    text = text.translate(_WIDTH)
+    text = text.translate(WIDTH_TABLE)
     return _HALF_BY_CJK.sub(lambda m: _FULL_PUNCT[m.group()], text)
 
 
