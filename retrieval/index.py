@@ -1,26 +1,31 @@
-"""BM25 postings: built once from the chunks, saved as arrays, memory-mapped on load.
+"""BM25 postings and the chunks they point at: built once, saved as arrays, memory-mapped on load.
 
 Scores are BM25 in the exact sense of rank-bm25's ``BM25Okapi`` (same idf,
 same epsilon floor for very common terms), precomputed per (term, chunk) so a
-query only adds up the postings of its few terms.
+query only adds up the postings of its few terms. Terms become ids as they are
+read, and chunks are stored as columns, so a million chunks fit in memory and
+load in a moment.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from .chunking import Chunk
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
 ARRAYS = ("indptr", "indices", "data")
+COLUMNS = ("offsets", "doc", "section", "paragraph")
 
 
 @dataclass(frozen=True)
@@ -32,28 +37,27 @@ class Field:
     data: np.ndarray
 
     @classmethod
-    def build(cls, docs: list[list[int]], vocab_size: int) -> Field:
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
-        cols = np.fromiter((t for d in docs for t in d), dtype=np.int64, count=len(rows))
-        tf = sparse.csc_matrix(
-            (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(len(docs), vocab_size)
-        )
-        tf.sum_duplicates()
-        tf.sort_indices()
-        lengths = np.array([len(d) for d in docs], dtype=np.float64)
-        avgdl = lengths.mean() if len(docs) and lengths.sum() else 1.0
-        n = len(docs)
-        df = np.diff(tf.indptr).astype(np.float64)
+    def build(cls, ids: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
+        """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths)."""
+        n = len(lengths)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys = ids.astype(np.int64) * max(n, 1) + rows  # sorted keys: by term, then by chunk
+        keys.sort()
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+        freq = np.diff(np.r_[starts, len(keys)]).astype(np.float64)
+        term_of, doc_of = np.divmod(keys[starts], max(n, 1))
+        del keys, rows
+        df = np.bincount(term_of, minlength=vocab_size).astype(np.float64)
+        indptr = np.r_[0, np.cumsum(df)].astype(np.int64)
         idf = np.log(n - df + 0.5) - np.log(df + 0.5)
         seen = df > 0  # rank-bm25 only knows terms that occur; its floor averages over those
         if seen.any():
             idf[seen & (idf < 0)] = EPSILON * idf[seen].mean()
+        lengths = lengths.astype(np.float64)
+        avgdl = lengths.mean() if n and lengths.sum() else 1.0
         norm = K1 * (1 - B + B * lengths / avgdl)
-        freq = tf.data
-        doc_of = tf.indices
-        term_of = np.repeat(np.arange(vocab_size), np.diff(tf.indptr))
         weights = idf[term_of] * freq * (K1 + 1) / (freq + norm[doc_of])
-        return cls(tf.indptr.astype(np.int64), doc_of.astype(np.int32), weights.astype(np.float32))
+        return cls(indptr, doc_of.astype(np.int32), weights.astype(np.float32))
 
     def add_scores(self, scores: np.ndarray, term: int, weight: float, lo: int, hi: int) -> None:
         """Add weight * BM25(term, chunk) to scores[chunk - lo] for chunks in [lo, hi)."""
@@ -71,20 +75,105 @@ class Field:
         return int(b - a)
 
 
+class ChunkStore(Sequence[Chunk]):
+    """Chunks as columns: the texts in one UTF-8 buffer, the rest as arrays; a Chunk is made on access."""
+
+    def __init__(self, text, offsets, doc, section, paragraph, docs: list[str], towns: list[str], sections: list[str]) -> None:
+        self._text = text
+        self.offsets, self.doc, self.section, self.paragraph = offsets, doc, section, paragraph
+        self.docs, self.towns, self.sections = docs, towns, sections  # towns[i] is the town of docs[i]
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[Chunk]) -> ChunkStore:
+        docs: dict[str, int] = {}
+        towns: list[str] = []
+        sections: dict[str, int] = {}
+        encoded = [c.text.encode() for c in chunks]
+        for c in chunks:
+            if c.doc not in docs:
+                docs[c.doc] = len(docs)
+                towns.append(c.town)
+        return cls(
+            b"".join(encoded),
+            np.r_[0, np.cumsum([len(e) for e in encoded], dtype=np.int64)].astype(np.int64),
+            np.array([docs[c.doc] for c in chunks], dtype=np.int32),
+            np.array([sections.setdefault(c.section, len(sections)) for c in chunks], dtype=np.int32),
+            np.array([c.paragraph for c in chunks], dtype=np.int32),
+            list(docs),
+            towns,
+            list(sections),
+        )
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        doc = int(self.doc[i])
+        text = self._text[int(self.offsets[i]) : int(self.offsets[i + 1])].decode()
+        return Chunk(i, self.docs[doc], self.towns[doc], self.sections[int(self.section[i])], int(self.paragraph[i]), text)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self[i] for i in range(len(self)))
+
+    def doc_ranges(self) -> dict[str, tuple[int, int]]:
+        """Each report's chunks [lo, hi): a report's chunks are consecutive."""
+        starts = np.flatnonzero(np.r_[True, self.doc[1:] != self.doc[:-1]]) if len(self) else np.zeros(0, int)
+        ends = np.r_[starts[1:], len(self)]
+        return {self.docs[int(self.doc[s])]: (int(s), int(e)) for s, e in zip(starts, ends)}
+
+    def save(self, folder: Path) -> None:
+        (folder / "chunks.text").write_bytes(bytes(self._text))
+        for name in COLUMNS:
+            np.save(folder / f"chunks.{name}.npy", getattr(self, name))
+        names = {"docs": self.docs, "towns": self.towns, "sections": self.sections}
+        (folder / "chunks.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> ChunkStore:
+        names = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        columns = {name: np.asarray(np.load(folder / f"chunks.{name}.npy", mmap_mode="r")) for name in COLUMNS}
+        with open(folder / "chunks.text", "rb") as f:
+            text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
+        store = cls(text, **columns, **names)
+        n = len(store.doc)
+        if any(len(columns[c]) != n for c in ("section", "paragraph")) or len(store.offsets) != n + 1:
+            raise ValueError("cache chunk columns are inconsistent")
+        if n and (int(store.offsets[-1]) != len(text) or int(store.doc.max()) >= len(store.docs)):
+            raise ValueError("cache chunk texts are inconsistent")
+        return store
+
+
 @dataclass(frozen=True)
 class Index:
     vocab: dict[str, int]
-    fields: dict[str, Field]  # e.g. the sentence's words, its word pairs, its headings
-    chunks: list[Chunk]
+    fields: dict[str, Field]  # e.g. the sentence's words, its characters, its headings
+    chunks: ChunkStore
     key: str
 
     @classmethod
-    def build(cls, chunks: list[Chunk], terms: dict[str, list[list[str]]], key: str) -> Index:
-        """terms[field][i]: the terms of chunk i in that field; one vocabulary serves all fields."""
+    def build(cls, chunks: Sequence[Chunk], terms: dict[str, Iterable[list[str]]], key: str) -> Index:
+        """terms[field] yields the terms of each chunk in turn; one vocabulary serves all fields.
+
+        Terms become ids as they arrive, so the fields may be generators and no
+        list of strings per chunk is ever held.
+        """
         vocab: dict[str, int] = {}
-        ids = {name: [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs] for name, docs in terms.items()}
-        fields = {name: Field.build(docs, len(vocab)) for name, docs in ids.items()}
-        return cls(vocab, fields, chunks, key)
+        collected = {}
+        for name, docs in terms.items():
+            ids, lengths = array("i"), array("i")
+            for doc in docs:
+                ids.extend([vocab.setdefault(t, len(vocab)) for t in doc])
+                lengths.append(len(doc))
+            collected[name] = (np.frombuffer(ids, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
+        fields = {name: Field.build(ids, lengths, len(vocab)) for name, (ids, lengths) in collected.items()}
+        store = chunks if isinstance(chunks, ChunkStore) else ChunkStore.from_chunks(chunks)
+        return cls(vocab, fields, store, key)
 
     def save(self, folder: Path) -> None:
         """Write the index to folder atomically: a crash leaves the old cache or none."""
@@ -92,11 +181,9 @@ class Index:
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
         try:
             for name, field in self.fields.items():
-                for array in ARRAYS:
-                    np.save(tmp / f"{name}.{array}.npy", getattr(field, array))
-            (tmp / "chunks.json").write_text(
-                json.dumps([asdict(c) for c in self.chunks], ensure_ascii=False), encoding="utf-8"
-            )
+                for array_name in ARRAYS:
+                    np.save(tmp / f"{name}.{array_name}.npy", getattr(field, array_name))
+            self.chunks.save(tmp)
             (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
             # Written last: a folder without it is incomplete and is never loaded.
             meta = {"key": self.key, "chunks": len(self.chunks), "fields": list(self.fields)}
@@ -113,7 +200,7 @@ class Index:
         meta = json.loads((folder / "meta.json").read_text())
         if meta.get("key") != key:
             raise ValueError("cache was built from another corpus or config")
-        chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
+        chunks = ChunkStore.load(folder)
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         if len(chunks) != meta.get("chunks"):
             raise ValueError("cache chunk count does not match")

@@ -80,10 +80,7 @@ class Engine:
         self.towns = TownMatcher(corpus.reports)
         self.reports = {r.file: r for r in corpus.reports}
         self.years = {r.file: set(YEAR.findall(normalize(r.title + r.text))) for r in corpus.reports}
-        self.ranges: dict[str, tuple[int, int]] = {}  # report file -> its chunks [lo, hi)
-        for chunk in index.chunks:
-            lo, _ = self.ranges.get(chunk.doc, (chunk.id, chunk.id))
-            self.ranges[chunk.doc] = (lo, chunk.id + 1)
+        self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
 
     @classmethod
     def load(
@@ -215,13 +212,16 @@ def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, 
 
 def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str) -> Index:
     chunks = chunk_reports(corpus.reports)
-    terms: dict[str, list[list[str]]] = {name: [] for name in FIELD_WEIGHTS}
     headings: dict[str, list[str]] = {}  # many chunks share a section
-    for chunk in chunks:
-        terms["words"].append(tokenizer.terms(chunk.text))
-        terms["chars"].append(tokenizer.chars(chunk.text))
-        if chunk.section not in headings:
-            headings[chunk.section] = tokenizer.terms(chunk.section)
-        terms["context"].append(headings[chunk.section])
-    return Index.build(chunks, terms, key)
 
+    def heading_terms(section: str) -> list[str]:
+        if section not in headings:
+            headings[section] = tokenizer.terms(section)
+        return headings[section]
+
+    terms = {
+        "words": (tokenizer.terms(c.text) for c in chunks),
+        "chars": (tokenizer.chars(c.text) for c in chunks),
+        "context": (heading_terms(c.section) for c in chunks),
+    }
+    return Index.build(chunks, terms, key)
