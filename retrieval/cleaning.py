@@ -32,6 +32,7 @@ _ONLY_QUOTES = re.compile(r"^[\"“”'‘’「」『』]+$")
 # A byline or photo credit in brackets, e.g. 「（刘颖 马吉）」.
 _BYLINE = re.compile(r"^[（(【][^）)】]{1,20}[）)】]$")
 HEADING_MAX = 40
+_NOT_WORD = re.compile(rf"[^\w{HAN}]")
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,14 @@ def clean_report(text: str) -> list[Paragraph]:
 
 def dedupe(sentences: list[str], min_len: int = 12) -> list[bool]:
     """Mark the sentences to keep: drop repeats and truncated copies of an earlier sentence."""
-    seen: list[str] = []
+    seen: set[str] = set()
+    earlier = ""  # every kept sentence, NUL-separated, for the substring test
     keep: list[bool] = []
     for sentence in sentences:
-        key = re.sub(rf"[^\w{HAN}]", "", sentence)
-        repeated = bool(key) and any(key == s or (len(key) >= min_len and key in s) for s in seen)
+        key = _NOT_WORD.sub("", sentence)
+        repeated = bool(key) and (key in seen or (len(key) >= min_len and key in earlier))
         keep.append(not repeated)
         if not repeated and key:
-            seen.append(key)
+            seen.add(key)
+            earlier += key + "\0"
     return keep

@@ -18,10 +18,15 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .chunking import Chunk
+from .corpus import Report
+
+if TYPE_CHECKING:
+    from .analysis import ReportTerms
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
 ARRAYS = ("indptr", "indices", "data")
@@ -104,6 +109,22 @@ class ChunkStore(Sequence[Chunk]):
             list(sections),
         )
 
+    @classmethod
+    def from_reports(cls, reports: Sequence[Report], analysed: Sequence[ReportTerms]) -> ChunkStore:
+        sections: dict[str, int] = {}
+        encoded = [t.encode() for terms in analysed for t in terms.texts]
+        counts = [len(terms.texts) for terms in analysed]
+        return cls(
+            b"".join(encoded),
+            np.r_[0, np.cumsum([len(e) for e in encoded], dtype=np.int64)].astype(np.int64),
+            np.repeat(np.arange(len(reports), dtype=np.int32), counts),
+            np.array([sections.setdefault(s, len(sections)) for terms in analysed for s in terms.sections], dtype=np.int32),
+            np.concatenate([terms.paragraphs for terms in analysed] or [np.zeros(0, np.int32)]).astype(np.int32),
+            [r.file for r in reports],
+            [r.town for r in reports],
+            list(sections),
+        )
+
     def __len__(self) -> int:
         return len(self.doc)
 
@@ -155,6 +176,23 @@ class Index:
     fields: dict[str, Field]  # e.g. the sentence's words, its characters, its headings
     chunks: ChunkStore
     key: str
+
+    @classmethod
+    def from_reports(cls, reports: Sequence[Report], analysed: Sequence[ReportTerms], key: str) -> Index:
+        """Join the reports' own vocabularies into one and their chunks into one store."""
+        vocab: dict[str, int] = {}
+        parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        for terms in analysed:
+            remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms.vocab), np.int32, len(terms.vocab))
+            for name, (ids, lengths) in terms.fields.items():
+                parts.setdefault(name, ([], []))
+                parts[name][0].append(remap[ids])
+                parts[name][1].append(lengths)
+        fields = {
+            name: Field.build(np.concatenate(ids or [np.zeros(0, np.int32)]), np.concatenate(lengths or [np.zeros(0, np.int32)]), len(vocab))
+            for name, (ids, lengths) in parts.items()
+        }
+        return cls(vocab, fields, ChunkStore.from_reports(reports, analysed), key)
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk], terms: dict[str, Iterable[list[str]]], key: str) -> Index:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, chunk_reports
+from .analysis import analyze_all
+from .chunking import Chunk
 from .corpus import Corpus, Report, load_corpus
 from .index import Index
 from .tokenize import Lexicon, Tokenizer, normalize
@@ -20,7 +21,7 @@ from .tokenize import Lexicon, Tokenizer, normalize
 log = logging.getLogger(__name__)
 
 # The code that decides what is indexed is part of the cache key, so an upgrade never serves a stale index.
-_INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "index.py", "search.py")
+_INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "analysis.py", "index.py", "search.py")
 # How much a match in each field counts, relative to a word of the sentence itself.
 FIELD_WEIGHTS = {"words": 1.0, "chars": 0.2, "context": 0.3}
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
@@ -107,7 +108,7 @@ class Engine:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("index cache %s is unusable (%s); rebuilding it", folder, exc)
         if index is None:
-            index = build_index(corpus, tokenizer, key)
+            index = build_index(corpus, tokenizer, key, Path(cache_dir) / "tokens" if cache_dir else None)
             if folder:
                 try:
                     index.save(folder)
@@ -199,29 +200,23 @@ class Engine:
         return [c for c in chunks[lo : chunk_id + radius + 1] if c.doc == focus.doc and c.section == focus.section]
 
 
-def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:
-    digest = hashlib.sha256(f"{corpus.fingerprint}:{lexicon.fingerprint}".encode())
+def key_of_analysis(lexicon: Lexicon) -> str:
+    """What a report's tokens depend on besides its text: the word lists and the code."""
+    digest = hashlib.sha256(lexicon.fingerprint.encode())
     for name in _INDEXING_CODE:
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()
+
+
+def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:
+    return hashlib.sha256(f"{corpus.fingerprint}:{lexicon.names}:{key_of_analysis(lexicon)}".encode()).hexdigest()
 
 
 def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, list[str]]:
     return {"words": words, "chars": tokenizer.chars(text), "context": words}
 
 
-def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str) -> Index:
-    chunks = chunk_reports(corpus.reports)
-    headings: dict[str, list[str]] = {}  # many chunks share a section
-
-    def heading_terms(section: str) -> list[str]:
-        if section not in headings:
-            headings[section] = tokenizer.terms(section)
-        return headings[section]
-
-    terms = {
-        "words": (tokenizer.terms(c.text) for c in chunks),
-        "chars": (tokenizer.chars(c.text) for c in chunks),
-        "context": (heading_terms(c.section) for c in chunks),
-    }
-    return Index.build(chunks, terms, key)
+def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str, token_cache: Path | None = None) -> Index:
+    """Analyse every report (reusing cached tokens of unchanged ones) and join them into one index."""
+    analysed = analyze_all(corpus.reports, tokenizer, token_cache, salt=key_of_analysis(tokenizer.lexicon))
+    return Index.from_reports(corpus.reports, analysed, key)

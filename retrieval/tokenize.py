@@ -53,7 +53,12 @@ class Lexicon:
     stopwords: frozenset[str]
     synonyms: dict[str, str]  # word -> the first word of its group
     words: tuple[str, ...]  # user dictionary lines for jieba
-    fingerprint: str
+    names: tuple[str, ...]  # town names and aliases, also kept whole
+    fingerprint: str  # of the word lists from config/, not of the names
+
+    def names_in(self, text: str) -> list[str]:
+        """The names a text contains: only these can change how it is cut."""
+        return [n for n in self.names if n in text]
 
     @classmethod
     def from_folder(cls, folder: Path | str, extra_words: Iterable[str] = ()) -> Lexicon:
@@ -63,9 +68,10 @@ class Lexicon:
         user = _read_lines(folder / "userdict.txt")
         synonyms = {word: group[0] for group in groups for word in group}
         # Town names and synonym phrases are kept whole, so that they are one term each.
-        words = tuple(user) + tuple(f"{w} 50000 n" for w in [*extra_words, *synonyms] if len(w) > 1)
+        words = tuple(user) + tuple(f"{w} 50000 n" for w in synonyms if len(w) > 1)
+        names = tuple(sorted({normalize(w) for w in extra_words if len(w) > 1}))
         digest = hashlib.sha256("\n".join([*stop, *(" ".join(g) for g in groups), *words]).encode())
-        return cls(frozenset(normalize(w) for w in stop), synonyms, words, digest.hexdigest())
+        return cls(frozenset(normalize(w) for w in stop), synonyms, words, names, digest.hexdigest())
 
 
 class Tokenizer:
@@ -74,8 +80,10 @@ class Tokenizer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        stop_chars = "".join(sorted(w for w in lexicon.stopwords if len(w) == 1 and "\u4e00" <= w <= "\u9fff"))
+        self._han = re.compile(f"(?![{re.escape(stop_chars)}])[\u4e00-\u9fff]" if stop_chars else "[\u4e00-\u9fff]")
         self._jieba = rjieba.Jieba()
-        for line in lexicon.words:
+        for line in [*lexicon.words, *(f"{n} 50000" for n in lexicon.names)]:
             word, *rest = line.split()
             freq = int(rest[0]) if rest and rest[0].isdigit() else None
             self._jieba.add_word(normalize(word), freq, None)
@@ -101,6 +109,4 @@ class Tokenizer:
 
     def chars(self, text: str) -> list[str]:
         """Chinese characters, for the partial matches word cutting misses (草皮 ~ 退草还田)."""
-        stop = self.lexicon.stopwords
-        return [c for c in normalize(text) if "\u4e00" <= c <= "\u9fff" and c not in stop]
-
+        return self._han.findall(normalize(text))
