@@ -142,17 +142,29 @@ class Engine:
         if not query["words"] or not spans:
             return Answer(question, town, tuple(query["words"]), (), 0)
         scores = np.concatenate([self._score(query, lo, hi) for lo, hi in spans])
-        ids = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
+        starts = np.cumsum([0] + [hi - lo for lo, hi in spans])
+
+        def chunk_id(pos: int) -> int:
+            """Position in `scores` -> chunk id (spans ascend, so positions keep the ids' order)."""
+            span = int(np.searchsorted(starts, pos, side="right")) - 1
+            return spans[span][0] + pos - int(starts[span])
+
         best = int(np.argmax(scores))
-        if scores[best] <= 0 or self._coverage(words, years, ids[best], spans) < self.thresholds.min_coverage:
+        if scores[best] <= 0 or self._coverage(words, years, chunk_id(best), spans) < self.thresholds.min_coverage:
             return Answer(question, town, tuple(query["words"]), (), 0)
-        matched = np.flatnonzero(scores >= self.thresholds.relative * float(scores[best]))
-        order = matched[np.lexsort((ids[matched], -scores[matched]))][offset : offset + limit]
-        hits = tuple(
-            Hit(self.index.chunks[int(ids[i])], float(scores[i]), self.reports[self.index.chunks[int(ids[i])].doc])
-            for i in order
-        )
-        return Answer(question, town, tuple(query["words"]), hits, len(matched))
+        matched = scores >= self.thresholds.relative * float(scores[best])
+        total = int(np.count_nonzero(matched))
+        wanted = min(offset + limit, total)
+        if wanted <= 0:
+            return Answer(question, town, tuple(query["words"]), (), total)
+        top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
+        top = top[matched[top]]
+        order = top[np.lexsort((top, -scores[top]))][offset : offset + limit]
+        hits = []
+        for pos in order:
+            chunk = self.index.chunks[chunk_id(int(pos))]
+            hits.append(Hit(chunk, float(scores[pos]), self.reports[chunk.doc]))
+        return Answer(question, town, tuple(query["words"]), tuple(hits), total)
 
     def _score(self, query: dict[str, Counter[str]], lo: int, hi: int) -> np.ndarray:
         scores = np.zeros(hi - lo, dtype=np.float32)
