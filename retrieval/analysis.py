@@ -11,8 +11,10 @@ import hashlib
 import json
 import logging
 import os
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import count
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -57,7 +59,7 @@ class ReportTerms:
 def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
     """Chunks of one report and the terms of each field: the sentence's words, its characters, its headings."""
     chunks = chunk_report(report)
-    vocab: dict[str, int] = {}
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)  # a new term gets the next id
     headings: dict[str, list[str]] = {}
     fields: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in FIELDS}
     for chunk in chunks:
@@ -65,7 +67,7 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
             headings[chunk.section] = tokenizer.terms(chunk.section)
         for name, terms in (("words", tokenizer.terms(chunk.text)), ("chars", tokenizer.chars(chunk.text)), ("context", headings[chunk.section])):
             ids, lengths = fields[name]
-            ids.extend([vocab.setdefault(t, len(vocab)) for t in terms])
+            ids.extend([vocab[t] for t in terms])
             lengths.append(len(terms))
     return ReportTerms(
         [c.text for c in chunks],

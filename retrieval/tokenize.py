@@ -41,9 +41,14 @@ def _read_lines(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+_NEEDS_TABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_NORMALIZE)) + "]")
+
+
 def normalize(text: str) -> str:
     """Simplified script, half-width letters and digits, lower case; the same length as text."""
-    return text.translate(_NORMALIZE).lower()
+    if _NEEDS_TABLE.search(text):  # most report text is simplified already: skip the slower translate
+        text = text.translate(_NORMALIZE)
+    return text.lower()
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class Lexicon:
         return cls(frozenset(normalize(w) for w in stop), synonyms, words, names, digest.hexdigest())
 
 
+_UNSEEN = object()
+
+
 class Tokenizer:
     """jieba's algorithm and dictionary (rjieba, its Rust port: 20x faster, no load time)
     with the lexicon's words, stop words and synonyms applied."""
@@ -82,6 +90,7 @@ class Tokenizer:
         self.lexicon = lexicon
         stop_chars = "".join(sorted(w for w in lexicon.stopwords if len(w) == 1 and "\u4e00" <= w <= "\u9fff"))
         self._han = re.compile(f"(?![{re.escape(stop_chars)}])[\u4e00-\u9fff]" if stop_chars else "[\u4e00-\u9fff]")
+        self._memo: dict[str, str | None] = {}  # cut word -> its term: words repeat, the checks need not
         self._jieba = rjieba.Jieba()
         for line in [*lexicon.words, *(f"{n} 50000" for n in lexicon.names)]:
             word, *rest = line.split()
@@ -90,7 +99,15 @@ class Tokenizer:
 
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order, repeats kept (BM25 counts them)."""
-        return [term for word in self._jieba.cut(normalize(text)) if (term := self._term(word))]
+        memo = self._memo
+        out = []
+        for word in self._jieba.cut(normalize(text)):
+            term = memo.get(word, _UNSEEN)
+            if term is _UNSEEN:
+                term = memo[word] = self._term(word)
+            if term:
+                out.append(term)
+        return out
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """(term, start, end) in text, for showing which words matched a question."""
