@@ -22,7 +22,7 @@ import numpy as np
 
 from .chunking import chunk_report
 from .corpus import Report
-from .tokenize import Lexicon, Tokenizer, normalize
+from .tokenize import Lexicon, Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,9 @@ def analyze_all(
     reports: tuple[Report, ...], tokenizer: Tokenizer, cache: Path | None, salt: str
 ) -> list[ReportTerms]:
     """Every report's terms, in order: from the cache where the report is unchanged, else computed."""
-    names = tokenizer.lexicon.names_in
-    keys = [hashlib.sha256(f"{salt}:{names(normalize(r.text))}:{r.file}:{r.text}".encode()).hexdigest()[:32] for r in reports]
+    # A report's own names are part of its key; another town's name in its text is not
+    # (looking for thousands of names in every report costs more than it is worth).
+    keys = [hashlib.sha256(f"{salt}:{r.names}:{r.file}:{r.text}".encode()).hexdigest()[:32] for r in reports]
     results: list[ReportTerms | None] = [None] * len(reports)
     if cache:
         for i, key in enumerate(keys):

@@ -43,26 +43,39 @@ class Field:
 
     @classmethod
     def build(cls, ids: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
-        """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths)."""
-        n = len(lengths)
-        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        keys = ids.astype(np.int64) * max(n, 1) + rows  # sorted keys: by term, then by chunk
+        """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths).
+
+        One sort of (term, chunk) keys gives the postings; arrays are freed as soon
+        as they are used, so a million chunks build in well under the memory budget.
+        """
+        n = max(len(lengths), 1)
+        keys = ids.astype(np.int64)  # sorted keys: by term, then by chunk
+        keys *= n
+        keys += np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
         keys.sort()
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
-        freq = np.diff(np.r_[starts, len(keys)]).astype(np.float64)
-        term_of, doc_of = np.divmod(keys[starts], max(n, 1))
-        del keys, rows
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        del first
+        freq = np.diff(np.append(starts, len(keys))).astype(np.float32)
+        unique = keys[starts]
+        del keys, starts
+        term_of = (unique // n).astype(np.int32)
+        doc_of = (unique % n).astype(np.int32)
+        del unique
         df = np.bincount(term_of, minlength=vocab_size).astype(np.float64)
         indptr = np.r_[0, np.cumsum(df)].astype(np.int64)
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
+        idf = np.log(len(lengths) - df + 0.5) - np.log(df + 0.5)
         seen = df > 0  # rank-bm25 only knows terms that occur; its floor averages over those
         if seen.any():
             idf[seen & (idf < 0)] = EPSILON * idf[seen].mean()
         lengths = lengths.astype(np.float64)
-        avgdl = lengths.mean() if n and lengths.sum() else 1.0
-        norm = K1 * (1 - B + B * lengths / avgdl)
-        weights = idf[term_of] * freq * (K1 + 1) / (freq + norm[doc_of])
-        return cls(indptr, doc_of.astype(np.int32), weights.astype(np.float32))
+        avgdl = lengths.mean() if len(lengths) and lengths.sum() else 1.0
+        norm = (K1 * (1 - B + B * lengths / avgdl)).astype(np.float32)
+        weights = idf.astype(np.float32)[term_of]
+        del term_of
+        weights *= freq * np.float32(K1 + 1) / (freq + norm[doc_of])
+        return cls(indptr, doc_of, weights)
 
     def add_scores(self, scores: np.ndarray, term: int, weight: float, lo: int, hi: int) -> None:
         """Add weight * BM25(term, chunk) to scores[chunk - lo] for chunks in [lo, hi)."""
@@ -179,19 +192,21 @@ class Index:
 
     @classmethod
     def from_reports(cls, reports: Sequence[Report], analysed: Sequence[ReportTerms], key: str) -> Index:
-        """Join the reports' own vocabularies into one and their chunks into one store."""
+        """Join the reports' own vocabularies into one and their chunks into one store.
+
+        Fields are built one at a time and each report's ids are dropped once
+        used, so only one field's postings are ever being built.
+        """
         vocab: dict[str, int] = {}
-        parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
-        for terms in analysed:
-            remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms.vocab), np.int32, len(terms.vocab))
-            for name, (ids, lengths) in terms.fields.items():
-                parts.setdefault(name, ([], []))
-                parts[name][0].append(remap[ids])
-                parts[name][1].append(lengths)
-        fields = {
-            name: Field.build(np.concatenate(ids or [np.zeros(0, np.int32)]), np.concatenate(lengths or [np.zeros(0, np.int32)]), len(vocab))
-            for name, (ids, lengths) in parts.items()
-        }
+        remaps = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in a.vocab), np.int32, len(a.vocab)) for a in analysed]
+        fields = {}
+        for name in list(analysed[0].fields if analysed else ()):
+            ids = np.concatenate([remap[a.fields[name][0]] for remap, a in zip(remaps, analysed)])
+            lengths = np.concatenate([a.fields[name][1] for a in analysed])
+            for a in analysed:
+                del a.fields[name]
+            fields[name] = Field.build(ids, lengths, len(vocab))
+            del ids, lengths
         return cls(vocab, fields, ChunkStore.from_reports(reports, analysed), key)
 
     @classmethod

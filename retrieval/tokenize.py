@@ -61,10 +61,6 @@ class Lexicon:
     names: tuple[str, ...]  # town names and aliases, also kept whole
     fingerprint: str  # of the word lists from config/, not of the names
 
-    def names_in(self, text: str) -> list[str]:
-        """The names a text contains: only these can change how it is cut."""
-        return [n for n in self.names if n in text]
-
     @classmethod
     def from_folder(cls, folder: Path | str, extra_words: Iterable[str] = ()) -> Lexicon:
         folder = Path(folder)
