@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import numpy as np
 
 from .chunking import chunk_report
 from .corpus import Report
-from .tokenize import Lexicon, Tokenizer
+from .tokenize import Lexicon, Tokenizer, normalize
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,18 @@ class ReportTerms:
     texts: list[str]
     sections: list[str]
     paragraphs: np.ndarray
-    vocab: list[str]
+    vocab: str  # the report's terms in id order, NUL-separated: one string, not thousands of objects
+    years: list[str]  # the years the report names, for questions that name one
     fields: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (ids of every chunk, concatenated; per-chunk counts)
+
+    def terms(self) -> list[str]:
+        return self.vocab.split("\0") if self.vocab else []
 
     def save(self, path: Path) -> None:
         arrays = {f"{name}.{part}": a for name, pair in self.fields.items() for part, a in zip(("ids", "lengths"), pair)}
-        names = json.dumps({"texts": self.texts, "sections": self.sections, "vocab": self.vocab}, ensure_ascii=False)
+        names = json.dumps(
+            {"texts": self.texts, "sections": self.sections, "vocab": self.vocab, "years": self.years}, ensure_ascii=False
+        )
         tmp = path.with_suffix(".part.npz")
         np.savez(tmp, names=np.array(names), paragraphs=self.paragraphs, **arrays)
         os.replace(tmp, path)
@@ -53,7 +60,7 @@ class ReportTerms:
             names = json.loads(str(data["names"]))
             pairs = {name: (data[f"{name}.ids"], data[f"{name}.lengths"]) for name in fields}
             paragraphs = data["paragraphs"]
-        return cls(names["texts"], names["sections"], paragraphs, names["vocab"], pairs)
+        return cls(names["texts"], names["sections"], paragraphs, names["vocab"], names["years"], pairs)
 
 
 def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
@@ -73,12 +80,19 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
         [c.text for c in chunks],
         [c.section for c in chunks],
         np.array([c.paragraph for c in chunks], dtype=np.int32),
-        list(vocab),
+        "\0".join(vocab),
+        report_years(report),
         {name: (np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int32)) for name, (ids, lengths) in fields.items()},
     )
 
 
 FIELDS = ("words", "chars", "context")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
+
+
+def report_years(report: Report) -> list[str]:
+    """The years a report names (2025年, 2024 年): a question naming another year is not about it."""
+    return sorted(set(YEAR.findall(normalize(report.title + report.text))))
 
 _worker_tokenizer: Tokenizer | None = None
 

@@ -96,10 +96,14 @@ class Field:
 class ChunkStore(Sequence[Chunk]):
     """Chunks as columns: the texts in one UTF-8 buffer, the rest as arrays; a Chunk is made on access."""
 
-    def __init__(self, text, offsets, doc, section, paragraph, docs: list[str], towns: list[str], sections: list[str]) -> None:
+    def __init__(
+        self, text, offsets, doc, section, paragraph, docs: list[str], towns: list[str], sections: list[str],
+        years: list[list[str]] | None = None,
+    ) -> None:
         self._text = text
         self.offsets, self.doc, self.section, self.paragraph = offsets, doc, section, paragraph
         self.docs, self.towns, self.sections = docs, towns, sections  # towns[i] is the town of docs[i]
+        self.years = years  # years[i]: the years docs[i] names (from_reports); None when not known
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk]) -> ChunkStore:
@@ -136,6 +140,7 @@ class ChunkStore(Sequence[Chunk]):
             [r.file for r in reports],
             [r.town for r in reports],
             list(sections),
+            [terms.years for terms in analysed],
         )
 
     def __len__(self) -> int:
@@ -165,7 +170,7 @@ class ChunkStore(Sequence[Chunk]):
         (folder / "chunks.text").write_bytes(bytes(self._text))
         for name in COLUMNS:
             np.save(folder / f"chunks.{name}.npy", getattr(self, name))
-        names = {"docs": self.docs, "towns": self.towns, "sections": self.sections}
+        names = {"docs": self.docs, "towns": self.towns, "sections": self.sections, "years": self.years}
         (folder / "chunks.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -198,7 +203,10 @@ class Index:
         used, so only one field's postings are ever being built.
         """
         vocab: dict[str, int] = {}
-        remaps = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in a.vocab), np.int32, len(a.vocab)) for a in analysed]
+        remaps = []
+        for a in analysed:
+            terms = a.terms()
+            remaps.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms)))
         fields = {}
         for name in list(analysed[0].fields if analysed else ()):
             ids = np.concatenate([remap[a.fields[name][0]] for remap, a in zip(remaps, analysed)])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import analyze_all
+from .analysis import YEAR, analyze_all, report_years
 from .chunking import Chunk
 from .corpus import Corpus, Report, load_corpus
 from .index import Index
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 _INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "analysis.py", "index.py", "search.py")
 # How much a match in each field counts, relative to a word of the sentence itself.
 FIELD_WEIGHTS = {"words": 1.0, "chars": 0.2, "context": 0.3}
-YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,10 @@ class Engine:
         self.thresholds = settings
         self.towns = TownMatcher(corpus.reports)
         self.reports = {r.file: r for r in corpus.reports}
-        self.years = {r.file: set(YEAR.findall(normalize(r.title + r.text))) for r in corpus.reports}
+        if index.chunks.years is not None:
+            self.years = {doc: set(years) for doc, years in zip(index.chunks.docs, index.chunks.years)}
+        else:  # an index built from token lists (benchmarks, tests): look the years up
+            self.years = {r.file: set(report_years(r)) for r in corpus.reports}
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
 
     @classmethod
