@@ -7,6 +7,7 @@ index and the scoring differ. Every figure says in the table what it includes.
     python benchmarks/retrieval.py                 # the seed corpus as it is
     python benchmarks/retrieval.py --scale 20000   # grown to 20000 chunks (synthetic, seeded)
     python benchmarks/retrieval.py --json          # last line: one JSON object
+    python benchmarks/retrieval.py --sizes 1000,10000,100000 --plot latency.png   # one run per size, a plot
 
 Each engine runs in a forked child process (where the OS can fork), so its peak
 RSS and its heap are its own and not left over from the engine before it.
@@ -488,6 +489,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=20, metavar="R", help="timed passes over the questions (default 20)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--skip-rank-bm25-above", type=int, default=50000, metavar="N", help="skip rank-bm25 beyond N chunks")
+    p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], metavar="N,N,...",
+                   help="run each corpus size in turn (for --plot), e.g. 1000,10000,100000")
+    p.add_argument("--plot", type=Path, metavar="PNG", help="write query latency against corpus size to this PNG")
     p.add_argument("--seeds", type=Path, default=ROOT / "seeds")
     p.add_argument("--config", type=Path, default=ROOT / "config")
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
@@ -497,9 +501,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    (corpus, chunks), grow_s = timed(grow, load_corpus(args.seeds), args.scale)
+def run(args: argparse.Namespace, scale: int | None) -> tuple[dict, dict]:
+    """Every engine on one corpus size: (info, results); prints the table."""
+    (corpus, chunks), grow_s = timed(grow, load_corpus(args.seeds), scale)
     lexicon = Lexicon.from_folder(args.config, [n for r in corpus.reports for n in r.names])
     tokenizer, tokenizer_s = timed(Tokenizer, lexicon)
     words, tokenize_s = tokenize(tokenizer, chunks)
@@ -507,7 +511,7 @@ def main(argv: list[str] | None = None) -> None:
     tokens = [tokenizer.terms(q) for q in questions]
     info = {
         "chunks": len(chunks),
-        "corpus": f"seeds grown to --scale {args.scale}" if args.scale else "the seeds as they are",
+        "corpus": f"seeds grown to --scale {scale}" if scale else "the seeds as they are",
         "questions": len(questions),
         "question_source": source,
         "repeat": args.repeat,
@@ -527,8 +531,50 @@ def main(argv: list[str] | None = None) -> None:
             else measured(rank_bm25_phase, words, tokens, args.repeat, tmp / "rank_bm25.pkl"),
         }
     print_report(info, res, agreement(res, chunks, words, tokens))
+    return info, res
+
+
+def plot(runs: list[tuple[dict, dict]], path: Path) -> None:
+    """Query latency (p50, with p99 dashed) against corpus size for the three engines, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = [
+        ("townqa engine.search", "shipped", "p50_ms", "p99_ms", "tab:blue"),
+        ("townqa scoring only", "townqa", "p50_ms", "p99_ms", "tab:cyan"),
+        ("bm25s", "bm25s", "p50_ms", "p99_ms", "tab:orange"),
+        ("rank-bm25", "rank_bm25", "p50_ms", "p99_ms", "tab:green"),
+    ]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, engine, p50, p99, color in lines:
+        points = [(info["chunks"], res[engine][p50], res[engine][p99]) for info, res in runs if res[engine]]
+        if points:
+            n, a, b = zip(*points)
+            ax.plot(n, a, "o-", color=color, label=f"{label} p50")
+            ax.plot(n, b, "--", color=color, alpha=0.6, label=f"{label} p99")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("chunks")
+    ax.set_ylabel("query latency (ms)")
+    ax.set_title("townqa beside bm25s and rank-bm25, same chunks and tokens (2 cores)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"plot written to {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    scales = args.sizes or [args.scale]
+    runs = [run(args, scale) for scale in scales]
+    if args.plot:
+        plot(runs, args.plot)
     if args.json:
-        print(json_line(info, res))
+        for info, res in runs:
+            print(json_line(info, res))
 
 
 if __name__ == "__main__":
