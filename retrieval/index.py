@@ -43,15 +43,20 @@ class Field:
 
     @classmethod
     def build(cls, ids: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
-        """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths).
+        """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths)."""
+        keys = ids.astype(np.int64)
+        keys *= max(len(lengths), 1)
+        keys += np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        return cls.from_keys(keys, lengths, vocab_size)
 
-        One sort of (term, chunk) keys gives the postings; arrays are freed as soon
-        as they are used, so a million chunks build in well under the memory budget.
+    @classmethod
+    def from_keys(cls, keys: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
+        """From one key term * chunks + chunk per term occurrence (any order; sorted here, in place).
+
+        One sort gives the postings; arrays are freed as soon as they are used, so
+        that building a field holds little more than its keys.
         """
         n = max(len(lengths), 1)
-        keys = ids.astype(np.int64)  # sorted keys: by term, then by chunk
-        keys *= n
-        keys += np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
         keys.sort()
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -207,14 +212,23 @@ class Index:
         for a in analysed:
             terms = a.terms()
             remaps.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms)))
+        n = sum(len(a.texts) for a in analysed)
         fields = {}
         for name in list(analysed[0].fields if analysed else ()):
-            ids = np.concatenate([remap[a.fields[name][0]] for remap, a in zip(remaps, analysed)])
+            keys = np.empty(sum(len(a.fields[name][0]) for a in analysed), dtype=np.int64)
+            at = first_chunk = 0
+            for remap, a in zip(remaps, analysed):
+                ids, lengths = a.fields[name]
+                part = keys[at : at + len(ids)]
+                np.multiply(remap[ids], n, out=part, dtype=np.int64)
+                part += np.repeat(np.arange(first_chunk, first_chunk + len(lengths), dtype=np.int64), lengths)
+                at += len(ids)
+                first_chunk += len(lengths)
             lengths = np.concatenate([a.fields[name][1] for a in analysed])
             for a in analysed:
                 del a.fields[name]
-            fields[name] = Field.build(ids, lengths, len(vocab))
-            del ids, lengths
+            fields[name] = Field.from_keys(keys, lengths, len(vocab))
+            del keys, lengths
         return cls(vocab, fields, ChunkStore.from_reports(reports, analysed), key)
 
     @classmethod
