@@ -10,7 +10,7 @@ import time
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from retrieval import Answer, Engine
@@ -23,7 +23,7 @@ from .state import BotState, state
 log = logging.getLogger(__name__)
 
 LOGGED_RESULTS = 10  # results stored per question: what 「上下文」 can point at
-CALLBACK = re.compile(r"([mcf]):(\d{1,12}):(-?\d{1,3})")
+CALLBACK = re.compile(r"([mcf]):([0-9]{1,12}):(-?[0-9]{1,6})")
 
 
 async def reply_html(message: Message, text: str, **kwargs) -> Message:
@@ -168,6 +168,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception; tell the user something went wrong; the bot keeps running."""
+    if update is None and isinstance(context.error, NetworkError):
+        # Telegram unreachable while polling: PTB retries by itself; a warning, not a traceback per retry.
+        log.warning("Telegram is unreachable, retrying: %s", context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update):
         try:

@@ -10,8 +10,8 @@ _MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff
 
 
 def clean_question(text: str) -> str:
-    """Drop control and formatting characters (NUL, bidi marks) and surrounding space."""
-    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf") or c in "\n\t").strip()
+    """Drop control, formatting and lone surrogate characters (NUL, bidi marks) and surrounding space."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs") or c in "\n\t").strip()
 
 
 def question_problem(text: str, max_chars: int = MAX_CHARS) -> str | None:

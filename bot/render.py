@@ -24,7 +24,7 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     """Escape text and put the spans in bold (adjacent ones as one); overlapping or stray spans are ignored."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        if end <= start or end > len(text) or (merged and start < merged[-1][1]):
+        if start < 0 or end <= start or end > len(text) or (merged and start < merged[-1][1]):
             continue
         if merged and start == merged[-1][1]:
             merged[-1] = (merged[-1][0], end)
