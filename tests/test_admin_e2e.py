@@ -165,3 +165,12 @@ async def test_export_sends_the_log_as_csv(emu: Emulator, bot):
     assert "宝华镇新建了多少座智慧农业大棚？" in content
     (usage,) = await command(emu, ADMIN, "/export yesterday")
     assert "用法" in usage
+
+
+async def test_a_50_mb_upload_is_refused_before_it_is_downloaded(emu: Emulator, bot, seeds: Path):
+    files = sorted(p.name for p in seeds.iterdir())
+    fetched = len(await emu.bot_calls("getFile"))
+    (reply,) = await upload(emu, ADMIN, "010_big.txt", "大".encode() * (50 * 2**20 // 3), "town=大镇 title=大")
+    assert "没有添加" in reply and "more than the limit" in reply
+    assert sorted(p.name for p in seeds.iterdir()) == files
+    assert len(await emu.bot_calls("getFile")) == fetched  # refused on its announced size, never fetched
