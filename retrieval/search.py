@@ -6,13 +6,14 @@ import hashlib
 import logging
 import math
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .analysis import YEAR, analyze_all, report_years
+from .analysis import YEAR, analyze_all, report_key, report_years
 from .chunking import Chunk
 from .corpus import Corpus, Report, load_corpus
 from .index import Index
@@ -102,7 +103,8 @@ class Engine:
         lexicon = Lexicon.from_folder(config_dir, [n for r in corpus.reports for n in r.names])
         tokenizer = Tokenizer(lexicon)
         key = cache_key(corpus, lexicon)
-        folder = Path(cache_dir) / key[:16] if cache_dir else None
+        cache = Path(cache_dir) if cache_dir else None
+        folder = cache / key[:16] if cache else None
         index = None
         if folder and folder.exists() and not rebuild:
             try:
@@ -110,10 +112,12 @@ class Engine:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("index cache %s is unusable (%s); rebuilding it", folder, exc)
         if index is None:
-            index = build_index(corpus, tokenizer, key, Path(cache_dir) / "tokens" if cache_dir else None)
+            base = None if rebuild or not cache else latest_index(cache, skip=folder)
+            index = build_index(corpus, tokenizer, key, base)
             if folder:
                 try:
                     index.save(folder)
+                    forget_others(cache, folder)
                 except OSError as exc:
                     log.warning("could not save the index cache in %s: %s", folder, exc)
         return cls(corpus, tokenizer, index, thresholds or Thresholds())
@@ -230,7 +234,44 @@ def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, 
     return {"words": words, "chars": tokenizer.chars(text), "context": words}
 
 
-def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str, token_cache: Path | None = None) -> Index:
-    """Analyse every report (reusing cached tokens of unchanged ones) and join them into one index."""
-    analysed = analyze_all(corpus.reports, tokenizer, token_cache, salt=key_of_analysis(tokenizer.lexicon))
-    return Index.from_reports(corpus.reports, analysed, key)
+def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str, base: Index | None = None) -> Index:
+    """Index the corpus, starting from base (an index of an earlier corpus) when there is one.
+
+    Only the reports that base lacks, or holds in another version, are analysed:
+    adding one report to a million chunks tokenizes that report alone.
+    """
+    salt = key_of_analysis(tokenizer.lexicon)
+    wanted = [(r.file, report_key(r, salt)) for r in corpus.reports]
+    base = base or Index.empty()
+    docs, keys = base.chunks.docs, base.chunks.keys
+    held = list(zip(docs, keys + [""] * (len(docs) - len(keys))))  # a report without a key is not reused
+    removed = {doc for doc, _ in set(held) - set(wanted)}
+    ranges = base.chunks.doc_ranges()
+    if 2 * sum(hi - lo for doc, (lo, hi) in ranges.items() if doc in removed) > len(base.chunks):
+        base, held, removed = Index.empty(), [], set()  # mostly another corpus: start afresh, without its leftovers
+    kept = {pair for pair in held if pair[0] not in removed}
+    todo = [i for i, pair in enumerate(wanted) if pair not in kept]
+    log.info("tokenizing %d of %d reports (the rest from the index cache)", len(todo), len(corpus.reports))
+    reports = [corpus.reports[i] for i in todo]
+    return base.updated(removed, reports, analyze_all(reports, tokenizer), [wanted[i][1] for i in todo], key)
+
+
+def latest_index(cache: Path, skip: Path | None) -> Index | None:
+    """The most recently saved index in the cache folder (other than skip), to build on; None if none loads."""
+    saved = sorted((p.parent for p in cache.glob("*/meta.json") if p.parent != skip), key=lambda p: p.stat().st_mtime)
+    for folder in reversed(saved):
+        try:
+            return Index.load(folder, None)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.info("not building on %s (%s)", folder, exc)
+    return None
+
+
+def forget_others(cache: Path, keep: Path) -> None:
+    """Remove the cache's other indexes (and token files of older versions): the newest is all a build needs.
+
+    A process still serving from a removed index keeps its mapped files until it lets them go.
+    """
+    for path in cache.iterdir():
+        if path != keep and path.is_dir() and ((path / "meta.json").exists() or path.name == "tokens"):
+            shutil.rmtree(path, ignore_errors=True)

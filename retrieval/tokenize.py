@@ -75,9 +75,6 @@ class Lexicon:
         return cls(frozenset(normalize(w) for w in stop), synonyms, words, names, digest.hexdigest())
 
 
-_UNSEEN = object()
-
-
 class Tokenizer:
     """jieba's algorithm and dictionary (rjieba, its Rust port: 20x faster, no load time)
     with the lexicon's words, stop words and synonyms applied."""
@@ -96,14 +93,10 @@ class Tokenizer:
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order, repeats kept (BM25 counts them)."""
         memo = self._memo
-        out = []
-        for word in self._jieba.cut(normalize(text)):
-            term = memo.get(word, _UNSEEN)
-            if term is _UNSEEN:
-                term = memo[word] = self._term(word)
-            if term:
-                out.append(term)
-        return out
+        words = self._jieba.cut(normalize(text))
+        for word in [w for w in words if w not in memo]:
+            memo[word] = self._term(word)
+        return [term for term in map(memo.__getitem__, words) if term]
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """(term, start, end) in text, for showing which words matched a question."""

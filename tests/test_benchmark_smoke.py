@@ -51,3 +51,18 @@ def test_scale_grows_the_corpus_and_rank_bm25_can_be_skipped() -> None:
     for key in FIGURES:
         assert result["engines"]["townqa"][key] > 0
         assert result["engines"]["bm25s"][key] > 0
+
+
+def test_reload_benchmark_adds_one_report_to_a_grown_corpus() -> None:
+    """benchmarks/reload.py: a cold build, a start from the cache, and a reload with one report more."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reload.py"), "--scale", "3000", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["chunks"] >= 3000
+    assert result["reload"]["chunks"] > result["start"]["chunks"] == result["cold"]["chunks"]
+    assert result["reload"]["tokenized"].startswith("1 of ") and result["start"]["tokenized"] is None
+    for phase in ("cold", "start", "reload"):
+        assert result[phase]["seconds"] > 0 and result[phase]["peak_rss_mb"] > 0
