@@ -1,24 +1,26 @@
 """Faults a running bot must ride out: what a user or an operator would notice.
 
-1. the query-log database stops accepting writes (and later accepts them again);
+1. the query-log database stops accepting writes, read-only or on a full disk (and later accepts them again);
 2. the Bot API goes away and comes back (the bot process is not restarted);
 3. /reload while ten users keep asking;
 4. a corrupt index cache at start.
 
 Needs Node.js and npm (the telegram-test-api emulator), like the other end-to-end tests,
-and `chattr` on a filesystem that supports the immutable flag (the tests run as root, where
-chmod stops no write).
+`chattr` on a filesystem that supports the immutable flag (the tests run as root, where
+chmod stops no write) and, for the full disk, a small tmpfs mount (root again).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,13 +38,9 @@ QUESTIONS = ["后白镇2025年地区生产总值是多少？", "下蜀镇全年�
 
 
 def settings_for(emu: Emulator, tmp: Path, **more) -> Settings:
+    more = {"db": tmp / "qlog" / "log.sqlite3", **more}
     return Settings(
-        telegram_bot_token=TOKEN,
-        telegram_base_url=emu.base_url,
-        db=tmp / "qlog" / "log.sqlite3",
-        cache_dir=tmp / "cache",
-        rate_limit_per_minute=10_000,
-        **more,
+        telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, cache_dir=tmp / "cache", rate_limit_per_minute=10_000, **more
     )
 
 
@@ -64,40 +62,77 @@ def chattr(flag: str, *paths: Path) -> None:
     subprocess.run(["chattr", flag, *map(str, paths)], check=True, capture_output=True)
 
 
-async def test_query_log_write_failure_costs_no_answer_and_is_reported_once(emu: Emulator, tmp_path):
-    if shutil.which("chattr") is None:
+@contextlib.contextmanager
+def read_only(db: Path) -> Iterator[None]:
+    """Immutable database, WAL and folder: even root cannot write them. Not the -shm file:
+    SQLite maps it, and a write to a mapped immutable file is a SIGBUS that kills the process."""
+    frozen = [db, db.with_name(db.name + "-wal"), db.parent]
+    assert all(p.exists() for p in frozen), list(db.parent.iterdir())
+    chattr("+i", *frozen)
+    try:
+        yield
+    finally:
+        chattr("-i", *frozen)
+
+
+@contextlib.contextmanager
+def disk_full(db: Path) -> Iterator[None]:
+    """Fill the (small) filesystem the database is on to the last byte; free it again after."""
+    filler = db.parent / "filler"
+    with open(filler, "wb") as out, contextlib.suppress(OSError):  # ENOSPC: full
+        for _ in range(10_000):
+            out.write(b"\0" * 65536)
+            out.flush()
+    try:
+        yield
+    finally:
+        filler.unlink()
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs at folder, for a disk that can really be full; skips where it cannot be mounted."""
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.mark.parametrize("fault", ["read-only", "disk-full"])
+async def test_query_log_write_failure_costs_no_answer_and_is_reported_once(emu: Emulator, tmp_path, fault):
+    if fault == "read-only" and shutil.which("chattr") is None:
         pytest.skip("chattr is not available")
     await emu.reset()
-    settings = settings_for(emu, tmp_path)
-    db = settings.db
-    async with running_bot(settings) as app:
-        reply = await ask(emu, 11, QUESTIONS[0])
-        assert "66.11亿元" in reply["message"]["text"]
-        assert rows(db) == 1
-        # Immutable database, WAL and folder: even root cannot write them. Not the -shm file:
-        # SQLite maps it, and a write to a mapped immutable file is a SIGBUS that kills the process.
-        frozen = [db, db.with_name(db.name + "-wal"), db.parent]
-        assert all(p.exists() for p in frozen), list(db.parent.iterdir())
-        chattr("+i", *frozen)
-        try:
-            for user in (12, 13, 14, 12):
-                reply = await ask(emu, user, QUESTIONS[0])
-                assert "66.11亿元" in reply["message"]["text"]  # the user still gets the answer
-        finally:
-            chattr("-i", *frozen)
-        failing = [m for lvl, m in app.captured.lines if lvl >= logging.ERROR]
-        print("\nERROR lines while the log could not be written:", *failing, sep="\n  ")
-        assert len(failing) == 1, failing
-        assert "query log" in failing[0] and "cannot record a question" in failing[0]
-        assert not any("writing again" in m for _, m in app.captured.lines)
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(small_disk(tmp_path / "small")) if fault == "disk-full" else tmp_path / "qlog"
+        settings = settings_for(emu, tmp_path, db=folder / "log.sqlite3")
+        db = settings.db
+        async with running_bot(settings) as app:
+            reply = await ask(emu, 11, QUESTIONS[0])
+            assert "66.11亿元" in reply["message"]["text"]
+            assert rows(db) == 1
+            with read_only(db) if fault == "read-only" else disk_full(db):
+                for user in (12, 13, 14, 12):
+                    reply = await ask(emu, user, QUESTIONS[0])
+                    assert "66.11亿元" in reply["message"]["text"]  # the user still gets the answer
+            failing = [m for lvl, m in app.captured.lines if lvl >= logging.ERROR]
+            print("\nERROR lines while the log could not be written:", *failing, sep="\n  ")
+            assert len(failing) == 1, failing
+            assert "query log" in failing[0] and "cannot record a question" in failing[0]
+            assert not any("writing again" in m for _, m in app.captured.lines)
 
-        for user in (15, 16):
-            reply = await ask(emu, user, QUESTIONS[1])
-            assert "315天" in reply["message"]["text"]
-        assert rows(db) == 3  # the first question and the two after the fault
-        again = [(lvl, m) for lvl, m in app.captured.lines if "writing again" in m]
-        assert len(again) == 1 and again[0][0] == logging.WARNING, again
-        assert len([1 for lvl, _ in app.captured.lines if lvl >= logging.ERROR]) == 1
+            for user in (15, 16):
+                reply = await ask(emu, user, QUESTIONS[1])
+                assert "315天" in reply["message"]["text"]
+            assert rows(db) == 3  # the first question and the two after the fault
+            again = [(lvl, m) for lvl, m in app.captured.lines if "writing again" in m]
+            assert len(again) == 1 and again[0][0] == logging.WARNING, again
+            assert len([1 for lvl, _ in app.captured.lines if lvl >= logging.ERROR]) == 1
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 # ---------------------------------------------------------------- 2. the Bot API goes away
