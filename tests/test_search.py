@@ -55,6 +55,14 @@ def test_synonyms_match_the_reports_wording(engine: Engine):
     assert "501.75万美元" in hit.chunk.text
 
 
+def test_a_synonym_question_ranks_like_the_reports_own_word(engine: Engine):
+    """「GDP」 finds the sentence that says 地区生产总值 first, as the question in the report's words
+    does, not the shorter one that happens to say GDP."""
+    plain = top(engine, "后白镇2025年地区生产总值是多少")
+    assert "66.11亿元" in plain.chunk.text
+    assert top(engine, "后白镇2025年GDP是多少").chunk.id == plain.chunk.id
+
+
 def test_traditional_script_and_full_width_digits_are_understood(engine: Engine):
     plain = top(engine, "后白镇2025年地区生产总值是多少")
     assert top(engine, "後白鎮2025年地區生產總值是多少").chunk.id == plain.chunk.id
