@@ -86,6 +86,13 @@ async def test_a_broken_report_is_named_and_the_old_index_keeps_serving(emu: Emu
     (seeds / "manifest.toml").write_text(manifest + "\n[[report]\n", encoding="utf-8")
     replies = await command(emu, ADMIN, "/reload", count=2)
     assert "manifest.toml: not valid TOML" in replies[1]
+    (seeds / "manifest.toml").write_text(manifest + '\n[[report]]\nfile = "007_gone.txt"\ntown = "宝华镇"\ntitle = "x"\n', encoding="utf-8")
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "007_gone.txt: listed in manifest.toml but not found" in replies[1] and "仍在使用原来的索引" in replies[1]
+    (seeds / "manifest.toml").unlink()
+    replies = await command(emu, ADMIN, "/reload", count=2)
+    assert "manifest.toml: missing" in replies[1] and "仍在使用原来的索引" in replies[1]
+    assert "大棚</b>120" in await question(emu, 5, "宝华镇新建了多少座智慧农业大棚？")
     (seeds / "manifest.toml").write_text(manifest, encoding="utf-8")
     assert "66.11亿元" in await question(emu, 5, "后白镇2025年地区生产总值是多少")
 
