@@ -18,6 +18,9 @@ import rjieba
 from .cleaning import HAN, WIDTH_TABLE
 
 _CONTENT = re.compile(rf"[0-9A-Za-z{HAN}]")
+# 「1000余亩」「20多家」: jieba cuts 余亩 and 多家, and the unit a question asks about (多少亩) is lost.
+# 余/多 after a number only say "about": they are dropped before cutting.
+_APPROXIMATE = re.compile(rf"(?<=\d)[余多](?=[{HAN}])")
 
 
 def _t2s_table() -> dict[int, str]:
@@ -93,7 +96,7 @@ class Tokenizer:
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order, repeats kept (BM25 counts them)."""
         memo = self._memo
-        words = self._jieba.cut(normalize(text))
+        words = self._jieba.cut(_APPROXIMATE.sub(" ", normalize(text)))
         for word in [w for w in words if w not in memo]:
             memo[word] = self._term(word)
         return [term for term in map(memo.__getitem__, words) if term]

@@ -89,6 +89,13 @@ def test_numbers_are_kept_whole_and_stop_words_dropped(engine: Engine):
     assert "是" not in terms and "多少" not in terms
 
 
+def test_the_unit_after_an_approximate_number_is_its_own_term(engine: Engine):
+    """「1000余亩」 and 「20多家」 hold the units a question asks about (多少亩, 几家), not 余亩 or 多家."""
+    assert engine.tokenizer.terms("完成河西1000余亩退草还田工作") == ["完成", "河西", "1000", "亩", "退草", "田", "工作"]
+    assert "人次" in engine.tokenizer.terms("救助困难群体4100余人次")
+    assert "余额" in engine.tokenizer.terms("存款余额")  # not after a number: a word of its own
+
+
 def test_more_results_continue_where_the_first_page_ended(engine: Engine):
     question = "下蜀镇地区生产总值"
     first = engine.search(question, limit=3)
