@@ -8,7 +8,6 @@ cross from the workers and sit in memory cheaply.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 from collections import defaultdict
@@ -22,8 +21,6 @@ import numpy as np
 from .chunking import chunk_report
 from .corpus import Report
 from .tokenize import Lexicon, Tokenizer, normalize
-
-log = logging.getLogger(__name__)
 
 PARALLEL_ABOVE = 2_000_000  # characters of text before a process pool pays for its start-up
 BATCH_CHARS = 400_000  # work sent to a worker at a time
