@@ -9,7 +9,7 @@ folder with its manifest, and times, each in a fresh process running ``Engine.lo
 1. the cold build: every report tokenized (on every core), the index built and saved;
 2. the start from the saved index cache;
 3. a reload after one new report was added through ``retrieval.corpus.add_report`` (the path of an
-   upload from the chat): only that report is tokenized, the rest comes from the token cache.
+   upload from the chat): only that report is tokenized, the rest is kept from the saved index.
 
 Peak memory is the largest sum of VmRSS over the process and its children (the tokenizing
 workers), sampled every 50 ms from /proc, so it is what the machine must have free.

@@ -440,7 +440,7 @@ What each figure includes (all engines get the same chunks and the same token li
 [a] median of {BUILD_RUNS} builds from the shared token lists to a queryable index: townqa Index.build(chunks,
     {{"words": tokens}}); bm25s BM25(method="robertson").index(tokens); rank-bm25 BM25Okapi(tokens).
     Each engine maps the strings to ids itself.
-[b] townqa's whole build as the bot does it (search.build_index, one run, no token cache): chunking the
+[b] townqa's whole build as the bot does it (search.build_index from scratch, one run): chunking the
     report texts, tokenizing the words, chars and headings fields on every core, and the index. Ratios use
     the others' [a], which start from ready token lists (their tokenization is the line above).
 [c] median of {LOAD_RUNS} loads from a warm page cache: townqa Index.load (arrays memory-mapped, vocab and
