@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
-from retrieval.corpus import MANIFEST, Report, _toml_string, add_report  # noqa: E402
+from retrieval.corpus import MANIFEST, Report, add_report, manifest_entry  # noqa: E402
 
 SAMPLE_EVERY = 0.05
 
@@ -41,12 +41,9 @@ def write_corpus(reports: tuple[Report, ...], folder: Path) -> None:
     entries = []
     for r in reports:
         (folder / r.file).write_text(r.text, encoding="utf-8")
-        fields = {"file": r.file, "town": r.town, "title": r.title, "county": r.county, "city": r.city,
-                  "province": r.province, "period": r.period}
-        lines = [f"{k} = {_toml_string(v)}" for k, v in fields.items() if v]
-        lines.append(f"aliases = [{', '.join(map(_toml_string, r.aliases))}]")
-        entries.append("[[report]]\n" + "\n".join(lines))
-    (folder / MANIFEST).write_text("\n\n".join(entries) + "\n", encoding="utf-8")
+        fields = {"town": r.town, "title": r.title, "county": r.county, "city": r.city, "province": r.province, "period": r.period}
+        entries.append(manifest_entry(r.file, fields, r.aliases))
+    (folder / MANIFEST).write_text("\n".join(entries), encoding="utf-8")
 
 
 def tree_rss_mb(pid: int) -> float:

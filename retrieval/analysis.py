@@ -20,6 +20,7 @@ import numpy as np
 
 from .chunking import chunk_report
 from .corpus import Report
+from .index import pack_texts
 from .tokenize import Lexicon, Tokenizer, normalize
 
 PARALLEL_ABOVE = 2_000_000  # characters of text before a process pool pays for its start-up
@@ -60,10 +61,8 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
             ids, lengths = fields[name]
             ids.extend(map(vocab.__getitem__, terms))  # a new term gets the next id
             lengths.append(len(terms))
-    encoded = [c.text.encode() for c in chunks]
     return ReportTerms(
-        b"".join(encoded),
-        np.r_[0, np.cumsum([len(e) for e in encoded], dtype=np.int64)].astype(np.int64),
+        *pack_texts([c.text for c in chunks]),
         np.array([sections.setdefault(c.section, len(sections)) for c in chunks], dtype=np.int32),
         list(sections),
         np.array([c.paragraph for c in chunks], dtype=np.int32),

@@ -166,6 +166,18 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def manifest_entry(file: str, fields: dict[str, str], aliases: list[str] | tuple[str, ...]) -> str:
+    """A report's [[report]] table for manifest.toml; empty fields are left out."""
+    lines = [f"[[report]]\nfile = {_toml_string(file)}"]
+    lines += [
+        f"{key} = {_toml_string(fields[key].strip())}"
+        for key in ("town", "county", "city", "province", "title", "period")
+        if fields.get(key, "").strip()
+    ]
+    lines.append(f"aliases = [{', '.join(map(_toml_string, aliases))}]")
+    return "\n".join(lines) + "\n"
+
+
 def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str], max_bytes: int) -> Callable[[], None]:
     """Check an uploaded report and write it with its manifest entry.
 
@@ -188,12 +200,10 @@ def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str
     manifest = folder / MANIFEST
     before = manifest.read_bytes()
     aliases = [a.strip() for a in re.split(r"[,，、]", fields.get("aliases", "")) if a.strip()]
-    entry = [f"\n[[report]]\nfile = {_toml_string(file)}"]
-    entry += [f"{key} = {_toml_string(fields[key].strip())}" for key in ("town", "county", "city", "province", "title", "period") if fields.get(key)]
-    entry.append(f"aliases = [{', '.join(map(_toml_string, aliases))}]")
+    entry = manifest_entry(file, fields, aliases)
     _write_atomically(folder / file, data)
     try:
-        _write_atomically(manifest, before.rstrip(b"\n") + b"\n" + "\n".join(entry).encode() + b"\n")
+        _write_atomically(manifest, before.rstrip(b"\n") + b"\n\n" + entry.encode())
         load_corpus(folder)
     except BaseException:
         (folder / file).unlink(missing_ok=True)

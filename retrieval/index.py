@@ -127,8 +127,7 @@ class Field:
     def build(cls, ids: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
         """From every chunk's term ids, concatenated (ids), and how many each chunk has (lengths)."""
         n = max(len(lengths), 1)
-        keys = ids.astype(np.int64) * n + np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        return cls.weigh(Postings.from_blocks([keys], n, vocab_size, len(keys)), lengths)
+        return cls.weigh(Postings.from_blocks(_key_blocks(ids, lengths, 0, n, vocab_size), n, vocab_size, len(ids)), lengths)
 
     @classmethod
     def weigh(cls, postings: Postings, lengths: np.ndarray) -> Field:
@@ -231,6 +230,12 @@ def _key_blocks(ids: np.ndarray, lengths: np.ndarray, first: int, n: int, vocab_
         del keys
 
 
+def pack_texts(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
+    """Texts as one UTF-8 buffer and the offsets of each: text i is buffer[offsets[i]:offsets[i + 1]]."""
+    encoded = [t.encode() for t in texts]
+    return b"".join(encoded), np.concatenate(([0], np.cumsum([len(e) for e in encoded], dtype=np.int64)))
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """The [lo, hi) runs of True in a boolean array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([False], mask, [False])).astype(np.int8)))
@@ -260,14 +265,12 @@ class ChunkStore(Sequence[Chunk]):
         docs: dict[str, int] = {}
         towns: list[str] = []
         sections: dict[str, int] = {}
-        encoded = [c.text.encode() for c in chunks]
         for c in chunks:
             if c.doc not in docs:
                 docs[c.doc] = len(docs)
                 towns.append(c.town)
         return cls(
-            b"".join(encoded),
-            np.r_[0, np.cumsum([len(e) for e in encoded], dtype=np.int64)].astype(np.int64),
+            *pack_texts([c.text for c in chunks]),
             np.array([docs[c.doc] for c in chunks], dtype=np.int32),
             np.array([sections.setdefault(c.section, len(sections)) for c in chunks], dtype=np.int32),
             np.array([c.paragraph for c in chunks], dtype=np.int32),
@@ -313,7 +316,7 @@ class ChunkStore(Sequence[Chunk]):
             [self.towns[i] for i in kept_docs] + [r.town for r in reports],
             list(names),
             [years[i] for i in kept_docs] + [a.years for a in analysed],
-            [self.keys[i] for i in kept_docs if i < len(self.keys)] + list(keys),
+            [self.keys[i] for i in kept_docs] + list(keys),
         )
         return store, new_id
 
