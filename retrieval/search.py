@@ -233,7 +233,7 @@ def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:
 def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, list[str]]:
     """The question's terms per field. A synonym counts in the characters field as the word the
     reports use (its group's first): 「GDP是多少」 leans to 地区生产总值 as 「地区生产总值是多少」 does."""
-    canonical = set(tokenizer.lexicon.synonyms.values())
+    canonical = tokenizer.lexicon.canonical
     spelled = "".join(w for w in dict.fromkeys(words) if w in canonical and w not in text)
     return {"words": words, "chars": tokenizer.chars(text + spelled), "context": words}
 

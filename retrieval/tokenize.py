@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import opencc
@@ -21,6 +22,11 @@ _CONTENT = re.compile(rf"[0-9A-Za-z{HAN}]")
 # 「1000余亩」「20多家」: jieba cuts 余亩 and 多家, and the unit a question asks about (多少亩) is lost.
 # 余/多 after a number only say "about": they are dropped before cutting.
 _APPROXIMATE = re.compile(rf"(?<=\d)[余多](?=[{HAN}])")
+
+
+def _for_cutting(text: str) -> str:
+    """The text jieba cuts, for terms and highlights alike; as long as text, so offsets hold."""
+    return _APPROXIMATE.sub(" ", normalize(text))
 
 
 def _t2s_table() -> dict[int, str]:
@@ -64,6 +70,11 @@ class Lexicon:
     names: tuple[str, ...]  # town names and aliases, also kept whole
     fingerprint: str  # of the word lists from config/, not of the names
 
+    @cached_property
+    def canonical(self) -> frozenset[str]:
+        """The words synonyms map to: the reports' own wording."""
+        return frozenset(self.synonyms.values())
+
     @classmethod
     def from_folder(cls, folder: Path | str, extra_words: Iterable[str] = ()) -> Lexicon:
         folder = Path(folder)
@@ -96,17 +107,17 @@ class Tokenizer:
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order, repeats kept (BM25 counts them)."""
         memo = self._memo
-        words = self._jieba.cut(_APPROXIMATE.sub(" ", normalize(text)))
+        words = self._jieba.cut(_for_cutting(text))
         for word in [w for w in words if w not in memo]:
             memo[word] = self._term(word)
         return [term for term in map(memo.__getitem__, words) if term]
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """(term, start, end) in text, for showing which words matched a question."""
-        normalized = normalize(text)
-        if len(normalized) != len(text):  # lower() changed a length (rare letters): offsets would lie
+        prepared = _for_cutting(text)
+        if len(prepared) != len(text):  # lower() changed a length (rare letters): offsets would lie
             return []
-        cuts = self._jieba.tokenize(normalized)
+        cuts = self._jieba.tokenize(prepared)
         return [(term, start, end) for word, start, end in cuts if (term := self._term(word))]
 
     def _term(self, word: str) -> str | None:

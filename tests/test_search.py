@@ -94,6 +94,8 @@ def test_the_unit_after_an_approximate_number_is_its_own_term(engine: Engine):
     assert engine.tokenizer.terms("完成河西1000余亩退草还田工作") == ["完成", "河西", "1000", "亩", "退草", "田", "工作"]
     assert "人次" in engine.tokenizer.terms("救助困难群体4100余人次")
     assert "余额" in engine.tokenizer.terms("存款余额")  # not after a number: a word of its own
+    text = "完成河西1000余亩退草还田工作"
+    assert [text[a:b] for term, a, b in engine.tokenizer.spans(text) if term == "亩"] == ["亩"]  # and it is highlighted
 
 
 def test_more_results_continue_where_the_first_page_ended(engine: Engine):
