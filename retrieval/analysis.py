@@ -20,6 +20,7 @@ import numpy as np
 
 from .chunking import chunk_report
 from .corpus import Report
+from .fields import INDEXED
 from .index import pack_texts
 from .tokenize import Lexicon, Tokenizer, normalize
 
@@ -48,17 +49,23 @@ class ReportTerms:
 
 
 def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
-    """Chunks of one report and the terms of each field: the sentence's words, its characters, its headings."""
+    """Chunks of one report and the terms of each indexed field (fields.INDEXED)."""
     chunks = chunk_report(report)
     vocab: defaultdict[str, int] = defaultdict(count().__next__)  # a new term gets the next id
-    headings: dict[str, list[str]] = {}
+    headings: dict[tuple[str, str], list[str]] = {}  # (field, section) -> its terms: a section's chunks share them
     sections: dict[str, int] = {}
-    fields: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in FIELDS}
+    fields: dict[str, tuple[list[int], list[int]]] = {spec.name: ([], []) for spec in INDEXED}
     for chunk in chunks:
-        if chunk.section not in headings:
-            headings[chunk.section] = tokenizer.terms(chunk.section)
-        for name, terms in (("words", tokenizer.terms(chunk.text)), ("chars", tokenizer.chars(chunk.text)), ("context", headings[chunk.section])):
-            ids, lengths = fields[name]
+        for spec in INDEXED:
+            cut = getattr(tokenizer, spec.cut)
+            if spec.source == "section":
+                key = (spec.name, chunk.section)
+                if key not in headings:
+                    headings[key] = cut(chunk.section)
+                terms = headings[key]
+            else:
+                terms = cut(chunk.text)
+            ids, lengths = fields[spec.name]
             ids.extend(map(vocab.__getitem__, terms))  # a new term gets the next id
             lengths.append(len(terms))
     return ReportTerms(
@@ -72,7 +79,6 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
     )
 
 
-FIELDS = ("words", "chars", "context")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 
 

@@ -376,6 +376,11 @@ class Index:
     def empty(cls) -> Index:
         return cls({}, {}, ChunkStore.empty(), "")
 
+    def terms_of(self, field: str) -> list[str]:
+        """The terms that occur in a field."""
+        occurs = np.diff(self.fields[field].indptr) > 0 if field in self.fields else np.zeros(len(self.vocab), bool)
+        return [t for t, i in self.vocab.items() if occurs[i]]
+
     def updated(
         self, removed: set[str], reports: Sequence[Report], analysed: Sequence[ReportTerms], keys: Sequence[str], key: str
     ) -> Index:

@@ -1,40 +1,36 @@
-"""Answer a question: find the town it names, rank that town's chunks, or say nothing matched."""
+"""Answer a question: rank the chunks of the towns it names, weigh the best, and say how sure that is.
+
+The answer is finished here, off the bot's event loop: the passages with the
+spans to bold, the best passage of each town named, and when nothing answers,
+why. The bot only renders it.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import math
-import re
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .analysis import YEAR, analyze_all, report_key, report_years
+from .analysis import report_years
+from .cache import load_index
 from .chunking import Chunk
+from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
+from .fields import FIELDS
 from .index import Index
-from .tokenize import Lexicon, Tokenizer, normalize
+from .question import Question, TownMatcher, parse
+from .tokenize import Lexicon, Tokenizer
+from .vectors import Meanings, load_vectors
 
-log = logging.getLogger(__name__)
-
-# The code that decides what is indexed is part of the cache key, so an upgrade never serves a stale index.
-_INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "analysis.py", "index.py", "search.py")
-# How much a match in each field counts, relative to a word of the sentence itself.
-FIELD_WEIGHTS = {"words": 1.0, "chars": 0.2, "context": 0.3}
+CANDIDATES = 50  # the best chunks by BM25 that the number preference may reorder
+NUMBER_PREFERENCE = 0.2  # a passage with the number asked for scores this much more (half for another unit)
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When to say 「没有找到」 rather than show a weak passage; calibrated on the seed corpus."""
-
-    # Share of the question's weight (idf among the reports searched) that the best
-    # passage and its headings hold. On the dev questions the unanswerable ones
-    # score 0.0-0.21 and the answered ones 0.26 and up.
-    min_coverage: float = 0.2
     relative: float = 0.3  # further passages must score this share of the best one
 
 
@@ -43,43 +39,48 @@ class Hit:
     chunk: Chunk
     score: float
     report: Report
+    spans: tuple[tuple[int, int], ...] = ()  # where the question's words (or words like them) stand in the text
 
 
 @dataclass(frozen=True)
 class Answer:
     query: str
-    town_filter: str | None  # the town named in the question, if any
+    towns: tuple[str, ...]  # the towns the question names
     terms: tuple[str, ...]  # the question's index terms that occur in the reports
-    hits: tuple[Hit, ...]  # best first; empty when nothing answers the question
-    total: int  # how many passages passed the threshold, for "more results"
+    hits: tuple[Hit, ...]  # best first (the best of each town named leading); empty when nothing answers
+    total: int  # how many passages are worth showing, for "more results"
+    lead: tuple[Hit, ...] = ()  # what to show first: the best passage, or the best of each town named
+    confidence: float = 0.0  # the probability that the lead answers the question
+    sure: bool = True  # False: show the lead with a caveat
+    reason: str = ""  # why there are no hits
+    evidence: Evidence | None = None  # what the confidence was judged on (the weakest lead's)
+
+    @property
+    def town_filter(self) -> str | None:
+        return self.towns[0] if len(self.towns) == 1 else None
 
 
-class TownMatcher:
-    """Finds town names and aliases in a question, longest name first."""
-
-    def __init__(self, reports: tuple[Report, ...]) -> None:
-        self.town_of = {normalize(name): r.town for r in reports for name in r.names}
-        names = sorted(self.town_of, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
-
-    def find(self, question: str) -> tuple[list[str], str]:
-        """(towns named, the question with the names taken out)."""
-        if not self._pattern:
-            return [], question
-        towns = list(dict.fromkeys(self.town_of[m.group()] for m in self._pattern.finditer(question)))
-        return towns, self._pattern.sub(" ", question)
+@dataclass(frozen=True)
+class Context:
+    focus: Hit
+    chunks: tuple[Chunk, ...]  # the passage and the sentences around it, in order
 
 
 class Engine:
     """The retrieval API the bot and the command line use."""
 
-    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, index: Index, settings: Thresholds) -> None:
+    def __init__(
+        self, corpus: Corpus, tokenizer: Tokenizer, index: Index, settings: Thresholds | None = None,
+        meanings: Meanings | None = None, model: Model | None = None,
+    ) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
         self.index = index
-        self.thresholds = settings
+        self.thresholds = settings or Thresholds()
+        self.meanings = meanings
+        self.model = model or FALLBACK
         self.towns = TownMatcher(corpus.reports)
-        self.reports = {r.file: r for r in corpus.reports}
+        self._reports = {r.file: r for r in corpus.reports}
         if index.chunks.years is not None:
             self.years = {doc: set(years) for doc, years in zip(index.chunks.docs, index.chunks.years)}
         else:  # an index built from token lists (benchmarks, tests): look the years up
@@ -102,27 +103,96 @@ class Engine:
         corpus = load_corpus(seeds)
         lexicon = Lexicon.from_folder(config_dir, [n for r in corpus.reports for n in r.names])
         tokenizer = Tokenizer(lexicon)
-        key = cache_key(corpus, lexicon)
-        cache = Path(cache_dir) if cache_dir else None
-        folder = cache / key[:16] if cache else None
-        index = None
-        if folder and folder.exists() and not rebuild:
-            try:
-                index = Index.load(folder, key)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("index cache %s is unusable (%s); rebuilding it", folder, exc)
-        if index is None:
-            base = None if rebuild or not cache else latest_index(cache, skip=folder)
-            index = build_index(corpus, tokenizer, key, base)
-            if folder:
-                try:
-                    index.save(folder)
-                    forget_others(cache, folder)
-                except OSError as exc:
-                    log.warning("could not save the index cache in %s: %s", folder, exc)
-        return cls(corpus, tokenizer, index, thresholds or Thresholds())
+        index = load_index(corpus, tokenizer, cache_dir, rebuild)
+        vectors = load_vectors(Path(cache_dir) if cache_dir else None)
+        meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
+        return cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
 
-    def _spans(self, towns: list[str], years: set[str]) -> list[tuple[int, int]]:
+    # ------------------------------------------------------------------ what the bot may read
+
+    @property
+    def reports(self) -> tuple[Report, ...]:
+        return self.corpus.reports
+
+    @property
+    def key(self) -> str:
+        """Which index answered: a stored answer's chunk ids hold only for the same key."""
+        return self.index.key
+
+    def __len__(self) -> int:
+        return len(self.index.chunks)
+
+    def context(self, chunk_id: int, radius: int = 2) -> Context | None:
+        """The chunk with up to radius sentences either side, within its report and section."""
+        chunks = self.index.chunks
+        if not 0 <= chunk_id < len(chunks):
+            return None
+        focus = chunks[chunk_id]
+        lo = max(0, chunk_id - radius)
+        around = tuple(c for c in chunks[lo : chunk_id + radius + 1] if c.doc == focus.doc and c.section == focus.section)
+        return Context(Hit(focus, 0.0, self._reports[focus.doc]), around)
+
+    # ------------------------------------------------------------------ searching
+
+    def search(self, text: str, limit: int = 3, offset: int = 0) -> Answer:
+        q = parse(text, self.towns, self.tokenizer, self.meanings)
+        query = self._query(q)
+        terms = tuple(t for t in q.words if t in self.index.vocab)
+        groups = [self._spans([town], q.years) for town in q.towns] if len(q.towns) > 1 else [self._spans(list(q.towns), q.years)]
+        groups = [g for g in groups if g]
+        if not terms and not query["meaning"]:
+            return Answer(text, q.towns, terms, (), 0, reason="no words")
+        if not groups:
+            return Answer(text, q.towns, terms, (), 0, reason="no report for that year" if q.years else "no report")
+        spans = sorted(s for g in groups for s in g)
+        scores = np.concatenate([self._score(query, lo, hi) for lo, hi in spans])
+        starts = np.cumsum([0] + [hi - lo for lo, hi in spans])
+        ids = _Positions(spans, starts)
+        leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
+        for group in groups:
+            positions = np.concatenate([np.arange(*ids.positions(lo, hi)) for lo, hi in group])
+            self._prefer_numbers(q, scores, positions, ids)
+            order = positions[np.lexsort((positions, -scores[positions]))][:2]
+            if scores[order[0]] <= 0:
+                continue
+            second = float(scores[order[1]]) if len(order) > 1 else 0.0
+            evidence = self._evidence(q, ids.chunk(int(order[0])), float(scores[order[0]]), second, spans)
+            leads.append((int(order[0]), self.model.probability(evidence), evidence))
+        weakest = min(leads, key=lambda lead: lead[1], default=None)
+        leads = [lead for lead in leads if self.model.verdict(lead[1]) != "none"]
+        if not leads:
+            return Answer(text, q.towns, terms, (), 0, reason="not in the reports", evidence=weakest and weakest[2])
+        lead_positions = [pos for pos, _, _ in leads]
+        best = max(float(scores[pos]) for pos in lead_positions)
+        matched = scores >= self.thresholds.relative * best
+        matched[lead_positions] = True
+        rest = np.flatnonzero(matched)
+        rest = rest[~np.isin(rest, lead_positions)]
+        wanted = max(0, offset + limit - len(lead_positions))
+        if wanted and len(rest) > wanted:
+            rest = rest[np.argpartition(-scores[rest], wanted - 1)[:wanted]]
+        rest = rest[np.lexsort((rest, -scores[rest]))][:wanted]
+        order = [*lead_positions, *rest.tolist()][offset : offset + limit]
+        wanted_terms = set(terms) | set(q.neighbours)
+        hits = tuple(self._hit(ids.chunk(pos), float(scores[pos]), wanted_terms) for pos in order)
+        _, probability, evidence = min(leads, key=lambda lead: lead[1])
+        lead = hits[: len(leads)] if offset == 0 else ()
+        return Answer(
+            text, q.towns, terms, hits, int(np.count_nonzero(matched)), lead, probability,
+            self.model.verdict(probability) == "sure", evidence=evidence,
+        )
+
+    def _query(self, q: Question) -> dict[str, Counter[int]]:
+        """Per field, the question's term ids with how much each counts."""
+        vocab = self.index.vocab
+        query: dict[str, Counter[int]] = {}
+        for spec in FIELDS:
+            values = getattr(q, spec.question)
+            counted = values.items() if isinstance(values, dict) else Counter(values).items()
+            query[spec.name] = Counter({vocab[t]: c for t, c in counted if t in vocab})
+        return query
+
+    def _spans(self, towns: list[str], years: frozenset[str]) -> list[tuple[int, int]]:
         """Chunk ranges of the reports a question can be about (its towns, its years), adjacent ones merged."""
         spans: list[tuple[int, int]] = []
         for r in self.corpus.reports:
@@ -135,147 +205,83 @@ class Engine:
                 spans.append((lo, hi))
         return spans
 
-    def search(self, question: str, limit: int = 3, offset: int = 0) -> Answer:
-        towns, rest = self.towns.find(normalize(question))
-        years = set(YEAR.findall(rest))
-        words = self.tokenizer.terms(rest)
-        query = {
-            name: Counter(t for t in terms if t in self.index.vocab)
-            for name, terms in query_terms(self.tokenizer, rest, words).items()
-        }
-        town = towns[0] if len(towns) == 1 else None
-        spans = self._spans(towns, years)
-        if not query["words"] or not spans:
-            return Answer(question, town, tuple(query["words"]), (), 0)
-        scores = np.concatenate([self._score(query, lo, hi) for lo, hi in spans])
-        starts = np.cumsum([0] + [hi - lo for lo, hi in spans])
-
-        def chunk_id(pos: int) -> int:
-            """Position in `scores` -> chunk id (spans ascend, so positions keep the ids' order)."""
-            span = int(np.searchsorted(starts, pos, side="right")) - 1
-            return spans[span][0] + pos - int(starts[span])
-
-        best = int(np.argmax(scores))
-        if scores[best] <= 0 or self._coverage(words, years, chunk_id(best), spans) < self.thresholds.min_coverage:
-            return Answer(question, town, tuple(query["words"]), (), 0)
-        matched = scores >= self.thresholds.relative * float(scores[best])
-        total = int(np.count_nonzero(matched))
-        wanted = min(offset + limit, total)
-        if wanted <= 0:
-            return Answer(question, town, tuple(query["words"]), (), total)
-        top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
-        top = top[matched[top]]
-        order = top[np.lexsort((top, -scores[top]))][offset : offset + limit]
-        hits = []
-        for pos in order:
-            chunk = self.index.chunks[chunk_id(int(pos))]
-            hits.append(Hit(chunk, float(scores[pos]), self.reports[chunk.doc]))
-        return Answer(question, town, tuple(query["words"]), tuple(hits), total)
-
-    def _score(self, query: dict[str, Counter[str]], lo: int, hi: int) -> np.ndarray:
+    def _score(self, query: dict[str, Counter[int]], lo: int, hi: int) -> np.ndarray:
         scores = np.zeros(hi - lo, dtype=np.float32)
-        for name, terms in query.items():
-            field, weight = self.index.fields[name], FIELD_WEIGHTS[name]
-            for term, count in terms.items():
-                field.add_scores(scores, self.index.vocab[term], weight * count, lo, hi)
+        for spec in FIELDS:
+            field = self.index.fields[spec.scored_on]
+            for term, count in query[spec.name].items():
+                field.add_scores(scores, term, spec.weight * count, lo, hi)
         return scores
 
-    def _coverage(self, words: list[str], years: set[str], chunk_id: int, spans: list[tuple[int, int]]) -> float:
-        """Share of the question's meaning found in the passage or its headings.
+    def _prefer_numbers(self, q: Question, scores: np.ndarray, positions: np.ndarray, ids: _Positions) -> None:
+        """A question asking 多少亩 prefers, among the best candidates, passages that hold a number in 亩."""
+        if q.wants is None or not len(positions):
+            return
+        k = min(CANDIDATES, len(positions))
+        top = positions[np.argpartition(-scores[positions], k - 1)[:k]]
+        for pos in top:
+            fit = q.number_fit(self.index.chunks[ids.chunk(int(pos))].text)
+            scores[pos] *= 1 + NUMBER_PREFERENCE * fit
 
-        Each word weighs its idf among the reports searched, so words common in
-        that town (上半年 in a half-year report) count little and a word the
-        reports never use (常住人口) counts fully against the passage.
-        """
+    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, spans: list[tuple[int, int]]) -> Evidence:
+        """What the best passage holds of the question (see confidence.Evidence)."""
         n = sum(hi - lo for lo, hi in spans)
-        total = found = 0.0
-        for term in set(words) - years:
-            tid = self.index.vocab.get(term)
-            df, present = 0, False
-            if tid is not None:
-                for name in ("words", "context"):
-                    field = self.index.fields[name]
-                    if name == "words":
-                        df = sum(field.df_in(tid, lo, hi) for lo, hi in spans)
-                    present = present or field.df_in(tid, chunk_id, chunk_id + 1) > 0
-            weight = math.log((n + 1) / (df + 0.5))
+        top = math.log((n + 1) / 0.5)  # the idf of a word no chunk holds
+        held = {t for t in [*q.words, *q.neighbours] if self._holds(chunk_id, t)}
+        stand_ins: dict[str, float] = {}
+        for term, sim in q.neighbours.items():
+            if term in held:
+                word = q.stands_for[term]
+                stand_ins[word] = max(stand_ins.get(word, 0.0), sim)
+        total = exact = meaning = missing = 0.0
+        for word in set(q.words) - q.years:
+            weight = math.log((n + 1) / (self._df(word, spans) + 0.5))
             total += weight
-            found += weight * present
-        return found / total if total else 0.0
+            exact += weight * (word in held)
+            share = 1.0 if word in held else stand_ins.get(word, 0.0)
+            meaning += weight * share
+            if word in self.index.vocab:
+                missing = max(missing, weight * (1 - share) / top)
+        text = self.index.chunks[chunk_id].text
+        return Evidence(
+            coverage=exact / total if total else 0.0,
+            meaning=meaning / total if total else 0.0,
+            margin=(first - second) / first if first > 0 else 0.0,
+            missing=missing,
+            number=1.0 - q.number_fit(text),
+            place=q.places_missing(text),
+        )
 
-    def highlights(self, answer: Answer, text: str) -> list[tuple[int, int]]:
-        """Where the question's words (or their synonyms) stand in a passage: (start, end) spans."""
-        wanted = set(answer.terms)
-        return [(start, end) for term, start, end in self.tokenizer.spans(text) if term in wanted]
+    def _holds(self, chunk_id: int, term: str) -> bool:
+        """Whether the chunk or its headings hold the term."""
+        tid = self.index.vocab.get(term)
+        if tid is None:
+            return False
+        return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in ("words", "context"))
 
-    def context(self, chunk_id: int, radius: int = 2) -> list[Chunk]:
-        """The chunk with up to radius sentences either side, within its report and section."""
-        chunks = self.index.chunks
-        if not 0 <= chunk_id < len(chunks):
-            return []
-        focus = chunks[chunk_id]
-        lo = max(0, chunk_id - radius)
-        return [c for c in chunks[lo : chunk_id + radius + 1] if c.doc == focus.doc and c.section == focus.section]
+    def _df(self, term: str, spans: list[tuple[int, int]]) -> int:
+        tid = self.index.vocab.get(term)
+        return 0 if tid is None else sum(self.index.fields["words"].df_in(tid, lo, hi) for lo, hi in spans)
 
-
-def key_of_analysis(lexicon: Lexicon) -> str:
-    """What a report's tokens depend on besides its text: the word lists and the code."""
-    digest = hashlib.sha256(lexicon.fingerprint.encode())
-    for name in _INDEXING_CODE:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()
-
-
-def cache_key(corpus: Corpus, lexicon: Lexicon) -> str:
-    return hashlib.sha256(f"{corpus.fingerprint}:{lexicon.names}:{key_of_analysis(lexicon)}".encode()).hexdigest()
-
-
-def query_terms(tokenizer: Tokenizer, text: str, words: list[str]) -> dict[str, list[str]]:
-    """The question's terms per field. A synonym counts in the characters field as the word the
-    reports use (its group's first): 「GDP是多少」 leans to 地区生产总值 as 「地区生产总值是多少」 does."""
-    canonical = tokenizer.lexicon.canonical
-    spelled = "".join(w for w in dict.fromkeys(words) if w in canonical and w not in text)
-    return {"words": words, "chars": tokenizer.chars(text + spelled), "context": words}
+    def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
+        chunk = self.index.chunks[chunk_id]
+        spans = tuple((start, end) for terms, start, end in self.tokenizer.spans(chunk.text) if terms & wanted)
+        return Hit(chunk, score, self._reports[chunk.doc], spans)
 
 
-def build_index(corpus: Corpus, tokenizer: Tokenizer, key: str, base: Index | None = None) -> Index:
-    """Index the corpus, starting from base (an index of an earlier corpus) when there is one.
+@dataclass(frozen=True)
+class _Positions:
+    """Positions in a scores array made of chunk spans, and the chunk ids they stand for."""
 
-    Only the reports that base lacks, or holds in another version, are analysed:
-    adding one report to a million chunks tokenizes that report alone.
-    """
-    salt = key_of_analysis(tokenizer.lexicon)
-    wanted = [(r.file, report_key(r, salt)) for r in corpus.reports]
-    base = base or Index.empty()
-    docs, keys = base.chunks.docs, base.chunks.keys
-    held = list(zip(docs, keys + [""] * (len(docs) - len(keys))))  # a report without a key is not reused
-    removed = {doc for doc, _ in set(held) - set(wanted)}
-    ranges = base.chunks.doc_ranges()
-    if 2 * sum(hi - lo for doc, (lo, hi) in ranges.items() if doc in removed) > len(base.chunks):
-        base, held, removed = Index.empty(), [], set()  # mostly another corpus: start afresh, without its leftovers
-    kept = {pair for pair in held if pair[0] not in removed}
-    todo = [i for i, pair in enumerate(wanted) if pair not in kept]
-    log.info("tokenizing %d of %d reports (the rest from the index cache)", len(todo), len(corpus.reports))
-    reports = [corpus.reports[i] for i in todo]
-    return base.updated(removed, reports, analyze_all(reports, tokenizer), [wanted[i][1] for i in todo], key)
+    spans: list[tuple[int, int]]
+    starts: np.ndarray
 
+    def chunk(self, pos: int) -> int:
+        span = int(np.searchsorted(self.starts, pos, side="right")) - 1
+        return self.spans[span][0] + pos - int(self.starts[span])
 
-def latest_index(cache: Path, skip: Path | None) -> Index | None:
-    """The most recently saved index in the cache folder (other than skip), to build on; None if none loads."""
-    saved = sorted((p.parent for p in cache.glob("*/meta.json") if p.parent != skip), key=lambda p: p.stat().st_mtime)
-    for folder in reversed(saved):
-        try:
-            return Index.load(folder, None)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.info("not building on %s (%s)", folder, exc)
-    return None
-
-
-def forget_others(cache: Path, keep: Path) -> None:
-    """Remove the cache's other indexes (and token files of older versions): the newest is all a build needs.
-
-    A process still serving from a removed index keeps its mapped files until it lets them go.
-    """
-    for path in cache.iterdir():
-        if path != keep and path.is_dir() and ((path / "meta.json").exists() or path.name == "tokens"):
-            shutil.rmtree(path, ignore_errors=True)
+    def positions(self, lo: int, hi: int) -> tuple[int, int]:
+        """The positions of chunks [lo, hi), a range within one of the spans."""
+        span = next(i for i, (a, b) in enumerate(self.spans) if a <= lo and hi <= b)
+        at = int(self.starts[span]) + lo - self.spans[span][0]
+        return at, at + hi - lo

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import opencc
 import rjieba
+import stopwordsiso
 
 from .cleaning import HAN, WIDTH_TABLE
 
@@ -78,7 +79,9 @@ class Lexicon:
     @classmethod
     def from_folder(cls, folder: Path | str, extra_words: Iterable[str] = ()) -> Lexicon:
         folder = Path(folder)
-        stop = _read_lines(folder / "stopwords.txt")
+        # The general list for Chinese (stopwords-iso, 794 function words and particles), then the
+        # question words and relative time words of config/stopwords.txt.
+        stop = sorted(stopwordsiso.stopwords("zh")) + _read_lines(folder / "stopwords.txt")
         groups = [[normalize(w) for w in line.split()] for line in _read_lines(folder / "synonyms.txt")]
         user = _read_lines(folder / "userdict.txt")
         synonyms = {word: group[0] for group in groups for word in group}
@@ -97,7 +100,7 @@ class Tokenizer:
         self.lexicon = lexicon
         stop_chars = "".join(sorted(w for w in lexicon.stopwords if len(w) == 1 and "\u4e00" <= w <= "\u9fff"))
         self._han = re.compile(f"(?![{re.escape(stop_chars)}])[\u4e00-\u9fff]" if stop_chars else "[\u4e00-\u9fff]")
-        self._memo: dict[str, str | None] = {}  # cut word -> its term: words repeat, the checks need not
+        self._memo: dict[str, tuple[str, ...]] = {}  # cut word -> its terms: words repeat, the checks need not
         self._jieba = rjieba.Jieba()
         for line in [*lexicon.words, *(f"{n} 50000" for n in lexicon.names)]:
             word, *rest = line.split()
@@ -105,20 +108,39 @@ class Tokenizer:
             self._jieba.add_word(normalize(word), freq, None)
 
     def terms(self, text: str) -> list[str]:
-        """Index terms of a text, in order, repeats kept (BM25 counts them)."""
+        """Index terms of a text, in order, repeats kept (BM25 counts them).
+
+        jieba's search mode: each word cut, then its parts in the dictionary as well
+        (拖欠工资 gives 拖欠, 工资, 拖欠工资), so that a question's 工资 meets a report's
+        拖欠工资 and the other way round, as Elasticsearch's IK analyzer does with
+        ik_max_word. A stop word goes whole, parts and all (上半年 leaves no 半年).
+        """
         memo = self._memo
         words = self._jieba.cut(_for_cutting(text))
         for word in [w for w in words if w not in memo]:
-            memo[word] = self._term(word)
-        return [term for term in map(memo.__getitem__, words) if term]
+            memo[word] = self._word(word)
+        return [term for word in words for term in memo[word]]
 
-    def spans(self, text: str) -> list[tuple[str, int, int]]:
-        """(term, start, end) in text, for showing which words matched a question."""
+    def _word(self, word: str) -> tuple[str, ...]:
+        """A cut word's terms: its dictionary parts, then itself (jieba's cut_for_search, word by word)."""
+        if self._term(word) is None:
+            return ()
+        parts = self._jieba.cut_for_search(word) if len(word) > 2 else [word]
+        return tuple(t for t in map(self._term, parts) if t)
+
+    def spans(self, text: str) -> list[tuple[frozenset[str], int, int]]:
+        """Whole words of text with the terms each stands for (its own and its parts'), and where it stands:
+        a passage is bolded word by word, 拖欠工资 whole for a question about 工资."""
         prepared = _for_cutting(text)
         if len(prepared) != len(text):  # lower() changed a length (rare letters): offsets would lie
             return []
-        cuts = self._jieba.tokenize(prepared)
-        return [(term, start, end) for word, start, end in cuts if (term := self._term(word))]
+        out = []
+        for word, start, end in self._jieba.tokenize(prepared):
+            if word not in self._memo:
+                self._memo[word] = self._word(word)
+            if self._memo[word]:
+                out.append((frozenset(self._memo[word]), start, end))
+        return out
 
     def _term(self, word: str) -> str | None:
         """The index term for a cut word: None for stop words and punctuation, synonyms mapped."""

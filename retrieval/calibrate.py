@@ -1,0 +1,94 @@
+"""Fit the confidence model on labelled questions, and say how well it does on questions it was not fitted on.
+
+Each question is searched with abstention off; what the search saw for its best
+passage (confidence.Evidence) is the input, whether the reports answer it the
+label. Five folds, each class spread over them: every figure printed is for
+questions outside the fold the model was fitted on.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .confidence import FEATURES, Model, cross_validated, fit
+from .evaluate import Question
+from .search import Engine
+
+L2 = 1.0  # ridge on the weights: with a few hundred questions, keeps them from chasing single ones
+# A lost answer costs a user more than a weak passage shown with a caveat: 「没有找到」 is said only
+# below the probability at which at most this share of answerable questions (cross-validated) would get it.
+MAX_FALSE_ABSTAIN = 0.03
+SURE_FROM = 0.5  # the balanced model's own boundary: below it, the passage comes with a caveat
+
+
+@dataclass(frozen=True)
+class Calibration:
+    model: Model
+    questions: int
+    unanswerable: int
+    precision: float | None  # of 「没有找到」: the share of abstentions that were right, cross-validated
+    recall: float | None  # of unanswerable questions, the share that got 「没有找到」, cross-validated
+    false_abstain: float | None  # of answerable questions, the share that got 「没有找到」, cross-validated
+    unsure: float  # the share of questions shown with a caveat, cross-validated
+
+    def summary(self) -> str:
+        def share(value: float | None) -> str:
+            return "-" if value is None else f"{value:.3f}"
+
+        return (
+            f"{self.questions} questions, {self.unanswerable} unanswerable; 「没有找到」 below p = {self.model.none_below:.3f}, "
+            f"a caveat below {self.model.sure_from:.3f}; cross-validated (5 folds): "
+            f"「没有找到」 precision {share(self.precision)}, recall {share(self.recall)}, "
+            f"false 「没有找到」 {share(self.false_abstain)}, with caveat {self.unsure:.3f}"
+        )
+
+
+def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, labels) of the questions whose search found a passage, and the labels of those that found none."""
+    permissive = copy.copy(engine)
+    permissive.model = replace(engine.model, none_below=0.0)
+    rows, labels, empty = [], [], []
+    for q in questions:
+        answer = permissive.search(q.question)
+        if answer.evidence is None:  # no words the reports use, or no report of that year: never answered
+            empty.append(1 if q.answers else 0)
+            continue
+        rows.append(answer.evidence.vector())
+        labels.append(1 if q.answers else 0)
+    return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int)
+
+
+def calibrate(engine: Engine, questions: list[Question]) -> Calibration:
+    x, y, empty = evidence_table(engine, questions)
+    p = cross_validated(x, y, l2=L2)
+    weights, bias = fit(x, y, L2)
+    answerable = sum(1 for q in questions if q.answers)
+    unanswerable = len(questions) - answerable
+    none_below = threshold(p[y == 1], int(np.sum(empty == 1)), answerable)
+    model = Model(tuple(float(w) for w in weights), bias, none_below, max(SURE_FROM, none_below))
+    # Questions the search found nothing for are abstentions too, whatever the model says.
+    abstained = p < none_below
+    right = int(np.sum(abstained & (y == 0)) + np.sum(empty == 0))
+    said = int(np.sum(abstained)) + len(empty)
+    false = said - right
+    return Calibration(
+        model,
+        len(questions),
+        unanswerable,
+        right / said if said else None,
+        right / unanswerable if unanswerable else None,
+        false / answerable if answerable else None,
+        float(np.mean((p >= none_below) & (p < model.sure_from))),
+    )
+
+
+def threshold(answerable_p: np.ndarray, lost_anyway: int, answerable: int) -> float:
+    """The highest cut that keeps false 「没有找到」 within MAX_FALSE_ABSTAIN (lost_anyway: found nothing at all)."""
+    budget = int(MAX_FALSE_ABSTAIN * answerable) - lost_anyway
+    ranked = np.sort(answerable_p)
+    if budget < 0 or not len(ranked):
+        return 0.0
+    return float(ranked[budget]) if budget < len(ranked) else 1.0

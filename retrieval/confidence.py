@@ -1,0 +1,114 @@
+"""How likely the best passage answers the question: a small logistic model over what the search saw.
+
+「没有找到」 used to be one hand threshold on how much of the question the passage
+holds. Paraphrases hold little of it in the question's own words and still
+answer, so the decision now weighs several signals, each a share in [0, 1] that
+means the same in any corpus (no raw BM25 score, which grows with the corpus).
+The weights are fitted on labelled questions (``townqa calibrate``, with
+cross-validation) and kept in ``config/confidence.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rtoml
+
+FILE = "confidence.toml"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the search saw for its best passage; every value is a share in [0, 1]."""
+
+    coverage: float  # of the question's weight (idf), the words the passage or its headings hold
+    meaning: float  # the same, counting a word as held when a word near in meaning stands in for it
+    margin: float  # how far the best passage leads the second: (s1 - s2) / s1
+    missing: float  # the rarest question word the reports use and the passage lacks, as idf / its largest value
+    number: float  # a number was asked and the passage holds none (1), one in another unit (0.5), or fits (0)
+    place: float  # the share of places the question names (郭庄镇) that the passage does not mention
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, name) for name in FEATURES])
+
+
+FEATURES = ("coverage", "meaning", "margin", "missing", "number", "place")
+
+
+@dataclass(frozen=True)
+class Model:
+    weights: tuple[float, ...]  # one per feature, in FEATURES order
+    bias: float
+    none_below: float = 0.5  # below this probability: 「没有找到」
+    sure_from: float = 0.75  # from none_below up to this: the passage with a caveat
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias + float(np.dot(self.weights, evidence.vector()))
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def verdict(self, probability: float) -> str:
+        """"none", "unsure" or "sure"."""
+        if probability < self.none_below:
+            return "none"
+        return "unsure" if probability < self.sure_from else "sure"
+
+    def save(self, path: Path, note: str = "") -> None:
+        data = {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias,
+                "none_below": self.none_below, "sure_from": self.sure_from}
+        header = "".join(f"# {line}\n" for line in note.splitlines())
+        path.write_text(header + rtoml.dumps(data), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path | str) -> Model:
+        """The fitted model in folder, or the fallback when there is none (a corpus never calibrated)."""
+        path = Path(folder) / FILE
+        if not path.is_file():
+            return FALLBACK
+        data = rtoml.loads(path.read_text(encoding="utf-8"))
+        weights = data["weights"]
+        return cls(tuple(float(weights[f]) for f in FEATURES), float(data["bias"]),
+                   float(data.get("none_below", 0.5)), float(data.get("sure_from", 0.75)))
+
+
+# Without a fitted file: the passage must hold a fifth of the question, as the old threshold said.
+FALLBACK = Model((20.0, 0.0, 0.0, 0.0, 0.0, 0.0), -4.0)
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method, classes weighted to count alike."""
+    n, d = x.shape
+    balance = np.where(y == 1, n / (2 * max(y.sum(), 1)), n / (2 * max(n - y.sum(), 1)))
+    design = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    penalty = np.diag([l2] * d + [0.0])  # the bias is not shrunk
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(design @ w, -30, 30)))
+        gradient = design.T @ (balance * (p - y)) + penalty @ w
+        hessian = (design * (balance * p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(d + 1), gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:d], float(w[d])
+
+
+def folds(y: np.ndarray, k: int) -> list[np.ndarray]:
+    """k test folds, each class spread evenly over them, in a fixed order (no randomness)."""
+    assignment = np.empty(len(y), dtype=int)
+    for label in (0, 1):
+        members = np.flatnonzero(y == label)
+        assignment[members] = np.arange(len(members)) % k
+    return [np.flatnonzero(assignment == i) for i in range(k)]
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, k: int = 5, l2: float = 1.0) -> np.ndarray:
+    """Each question's probability from a model fitted without its fold."""
+    out = np.empty(len(y))
+    for test in folds(y, k):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        w, b = fit(x[train], y[train], l2)
+        out[test] = 1 / (1 + np.exp(-np.clip(x[test] @ w + b, -30, 30)))
+    return out

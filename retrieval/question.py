@@ -1,0 +1,123 @@
+"""What a question asks: the towns and years it names, its terms, and whether it wants a number in some unit.
+
+The same Tokenizer cuts questions and reports; this module adds what only a
+question has: the town names are a filter, not words to match, and 「多少亩」
+「几家」「多少钱」 ask for a number in a unit, which a passage either gives or not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .analysis import YEAR
+from .corpus import Report
+from .tokenize import Tokenizer, normalize
+from .vectors import Meanings
+
+# Measure words and units of Chinese reports, in families: a question's unit is answered by its family
+# (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese, not any report's wording.
+UNIT_FAMILIES = {
+    "area": ("平方公里", "平方米", "公顷", "亩"),
+    "money": ("美元", "元"),
+    "people": ("人次", "人", "名", "位", "户"),
+    "count": ("个", "项", "件", "家", "次", "场", "所", "座", "条", "套", "台", "辆", "处", "批", "支"),
+    "length": ("公里", "千米", "米"),
+    "weight": ("万吨", "吨", "公斤", "斤"),
+    "time": ("天", "个月", "年"),
+    "share": ("%", "成"),
+}
+FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}
+_UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
+# 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
+_ASKED_UNIT = re.compile(rf"(?:多少|几)(?:十|百|千|万|亿)*({_UNITS})")
+_ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
+    (re.compile(r"多少钱|多少资金|多少投资|多少经费|多少收入"), "money"),
+    (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
+    (re.compile(r"多长|多远"), "length"),
+    (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),
+)
+_ASKS_NUMBER = re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
+# A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
+_QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
+# A place a question may name: two characters and 镇/乡/村/街道/社区 (郭庄镇, 东岳村); enough to look it up in a passage.
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2}(?:镇|乡|村|街道|社区)")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # as asked
+    towns: tuple[str, ...]  # the towns it names, in order
+    years: frozenset[str]  # the years it names (a filter on reports)
+    words: tuple[str, ...]  # its index terms, town names taken out
+    chars: tuple[str, ...]  # its characters, for the characters field
+    wants: str | None  # a unit family (see UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
+    neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
+    stands_for: dict[str, str]  # neighbour -> the question word it stands for
+
+    places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
+
+    def number_fit(self, passage: str) -> float:
+        """1 when the passage holds the quantity asked for (in its unit), 0.5 one in another unit, 0 none."""
+        if self.wants is None:
+            return 1.0
+        units = [a or b for a, b in _QUANTITY.findall(normalize(passage))]
+        if not units:
+            return 0.0
+        if not self.wants:
+            return 1.0
+        return 1.0 if any(u and FAMILY[u] == self.wants for u in units) else 0.5
+
+    def places_missing(self, passage: str) -> float:
+        """The share of the places the question names that the passage does not mention."""
+        if not self.places:
+            return 0.0
+        return sum(place not in passage for place in self.places) / len(self.places)
+
+
+class TownMatcher:
+    """Finds town names and aliases in a question, longest name first."""
+
+    def __init__(self, reports: tuple[Report, ...]) -> None:
+        self.town_of = {normalize(name): r.town for r in reports for name in r.names}
+        names = sorted(self.town_of, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def find(self, question: str) -> tuple[list[str], str]:
+        """(towns named, the question with the names taken out)."""
+        if not self._pattern:
+            return [], question
+        towns = list(dict.fromkeys(self.town_of[m.group()] for m in self._pattern.finditer(question)))
+        return towns, self._pattern.sub(" ", question)
+
+
+def wanted_unit(text: str) -> str | None:
+    """The unit family a question asks a number in, "" for a number of any kind, None for no number."""
+    match = _ASKED_UNIT.search(text)
+    if match:
+        return FAMILY[match.group(1)]
+    for pattern, family in _ASKED_BY_WORD:
+        if pattern.search(text):
+            return family
+    return "" if _ASKS_NUMBER.search(text) else None
+
+
+def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None) -> Question:
+    named, rest = towns.find(normalize(text))
+    words = tokenizer.terms(rest)
+    near = meanings.neighbours(words) if meanings else {}
+    # A synonym counts in the characters field as the word the reports use (its group's first):
+    # 「GDP是多少」 leans to 地区生产总值 as 「地区生产总值是多少」 does.
+    canonical = tokenizer.lexicon.canonical
+    spelled = "".join(w for w in dict.fromkeys(words) if w in canonical and w not in rest)
+    return Question(
+        text=text,
+        towns=tuple(named),
+        years=frozenset(YEAR.findall(rest)),
+        words=tuple(words),
+        chars=tuple(tokenizer.chars(rest + spelled)),
+        wants=wanted_unit(rest),
+        places=tuple(dict.fromkeys(_PLACE.findall(rest))),
+        neighbours={term: sim for term, (_, sim) in near.items()},
+        stands_for={term: word for term, (word, _) in near.items()},
+    )
