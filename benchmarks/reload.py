@@ -69,15 +69,15 @@ def engine_phase(seeds: Path, cache: Path, config: Path) -> dict:
     said: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: said.append(record.getMessage())
-    logging.getLogger("retrieval.search").addHandler(handler)
-    logging.getLogger("retrieval.search").setLevel(logging.INFO)
+    logging.getLogger("retrieval.cache").addHandler(handler)
+    logging.getLogger("retrieval.cache").setLevel(logging.INFO)
     t0 = time.perf_counter()
     engine = Engine.load(seeds, config, cache)
     seconds = time.perf_counter() - t0
     tokenized = next((m.split()[1] + " of " + m.split()[3] for m in said if m.startswith("tokenizing ")), None)
     t1 = time.perf_counter()
     engine.search("镇江经开区2024年完成固定资产投资多少？")
-    return {"seconds": seconds, "first_search_s": time.perf_counter() - t1, "chunks": len(engine.index.chunks),
+    return {"seconds": seconds, "first_search_s": time.perf_counter() - t1, "chunks": len(engine),
             "tokenized": tokenized}
 
 

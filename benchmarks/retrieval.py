@@ -46,7 +46,8 @@ from retrieval import Engine, Report, Thresholds, load_corpus
 from retrieval.chunking import Chunk, chunk_reports, split_sentences
 from retrieval.corpus import Corpus
 from retrieval.index import Index
-from retrieval.search import build_index
+from retrieval.cache import build_index
+from retrieval.vectors import Meanings, load_vectors
 from retrieval.tokenize import Lexicon, Tokenizer
 
 DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
@@ -300,7 +301,8 @@ def shipped_phase(corpus, tokenizer, questions, repeat, folder) -> dict:
     index.save(folder)
     del index
     index, load_s = median_time(lambda: Index.load(folder, KEY), LOAD_RUNS)
-    engine = Engine(corpus, tokenizer, index, Thresholds())
+    vectors = load_vectors(folder.parent)
+    engine = Engine(corpus, tokenizer, index, Thresholds(), Meanings(vectors, index.terms_of("words")) if vectors else None)
     _, times = latencies(engine.search, questions, repeat)
     p50, p99 = percentiles_ms(times)
     _, tok = latencies(lambda q: (tokenizer.terms(q), tokenizer.chars(q)), questions, repeat)
@@ -440,7 +442,7 @@ What each figure includes (all engines get the same chunks and the same token li
 [a] median of {BUILD_RUNS} builds from the shared token lists to a queryable index: townqa Index.build(chunks,
     {{"words": tokens}}); bm25s BM25(method="robertson").index(tokens); rank-bm25 BM25Okapi(tokens).
     Each engine maps the strings to ids itself.
-[b] townqa's whole build as the bot does it (search.build_index from scratch, one run): chunking the
+[b] townqa's whole build as the bot does it (cache.build_index from scratch, one run): chunking the
     report texts, tokenizing the words, chars and headings fields on every core, and the index. Ratios use
     the others' [a], which start from ready token lists (their tokenization is the line above).
 [c] median of {LOAD_RUNS} loads from a warm page cache: townqa Index.load (arrays memory-mapped, vocab and

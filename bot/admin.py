@@ -103,7 +103,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except aiosqlite.Error as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
-    await reply_html(update.effective_message, render.stats_html(figures, len(st.engine.corpus.reports), len(st.engine.index.chunks)))
+    await reply_html(update.effective_message, render.stats_html(figures, len(st.engine.reports), len(st.engine)))
 
 
 @admin_only

@@ -84,7 +84,7 @@ async def on_startup(app: Application) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))
     except (NotImplementedError, RuntimeError, AttributeError):  # not the main thread, or no SIGHUP here
         log.debug("SIGHUP reload not available")
-    log.info("bot @%s ready: %d reports, %d passages", app.bot.username, len(state.engine.corpus.reports), len(state.engine.index.chunks))
+    log.info("bot @%s ready: %d reports, %d passages", app.bot.username, len(state.engine.reports), len(state.engine))
 
 
 async def on_shutdown(app: Application) -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import aiosqlite
 
 from retrieval import Answer, CorpusError, Engine
+from retrieval.calibrate import calibrate
+from retrieval.confidence import FEATURES
+from retrieval.confidence import FILE as CONFIDENCE_FILE
 from retrieval.evaluate import evaluate, load_questions
 
 from pydantic import ValidationError
@@ -78,29 +81,53 @@ def cmd_search(engine: Engine, args: argparse.Namespace, settings: Settings) -> 
 
 
 def cmd_eval(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+    """One table per file (and a line of JSON per file with --json)."""
     try:
-        questions = load_questions(args.file)
+        sets = [(path, load_questions(path)) for path in args.files]
     except (OSError, ValueError) as exc:
         print(f"townqa eval: {exc}", file=sys.stderr)
         return 2
-    report = evaluate(engine, questions).as_dict()
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return 0
-    header = f"{'type':<14}{'n':>4}{'hit@1':>8}{'hit@3':>8}{'mrr@5':>8}{'f.abst':>8}{'unans':>7}{'abstain':>9}"
-    print(header)
-    rows = [("all", report), *report["by_type"].items()]
-    for name, r in rows:
+    for number, (path, questions) in enumerate(sets):
+        report = evaluate(engine, questions).as_dict()
+        if args.json:
+            print(json.dumps({"file": str(path), **report}, ensure_ascii=False))
+            continue
+        if len(sets) > 1:
+            print(("\n" if number else "") + f"== {path.name}: {len(questions)} questions")
+        print_table(report)
+    return 0
+
+
+def print_table(report: dict) -> None:
+    print(f"{'type':<14}{'n':>4}{'hit@1':>8}{'hit@3':>8}{'mrr@5':>8}{'f.abst':>8}{'unans':>7}{'abstain':>9}")
+    for name, r in [("all", report), *report["by_type"].items()]:
         cells = [r["hit@1"], r["hit@3"], r["mrr@5"], r["false_abstain"]]
         fmt = "".join(f"{c:>8.3f}" if c is not None else f"{'-':>8}" for c in cells)
         abstain = f"{r['abstain']:>9.3f}" if r["abstain"] is not None else f"{'-':>9}"
         print(f"{name:<14}{r['answerable']:>4}{fmt}{r['unanswerable']:>7}{abstain}")
     print(f"median quoted passage: {report['median_passage_chars']} characters")
+
+
+def cmd_calibrate(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the confidence model on labelled questions; --write keeps it in the config folder."""
+    try:
+        questions = [q for path in args.files for q in load_questions(path)]
+    except (OSError, ValueError) as exc:
+        print(f"townqa calibrate: {exc}", file=sys.stderr)
+        return 2
+    result = calibrate(engine, questions)
+    print(result.summary())
+    print("weights: " + ", ".join(f"{name} {w:+.2f}" for name, w in zip(FEATURES, result.model.weights)) + f", bias {result.model.bias:+.2f}")
+    if args.write:
+        path = settings.path(settings.config_dir) / CONFIDENCE_FILE
+        note = f"Fitted by `townqa calibrate --write` on {', '.join(p.name for p in args.files)} ({date.today()}).\n{result.summary()}"
+        result.model.save(path, note)
+        print(f"written to {path}")
     return 0
 
 
 def cmd_index(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
-    print(f"index rebuilt: {len(engine.corpus.reports)} reports, {len(engine.index.chunks)} chunks")
+    print(f"index rebuilt: {len(engine.reports)} reports, {len(engine)} chunks")
     return 0
 
 
@@ -188,10 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=bounded(1, 50), default=3, metavar="N", help="results per question (1-50)")
     p.add_argument("question", help="the question, or - to read one question per line from standard input")
     p.set_defaults(run=cmd_search)
-    p = sub.add_parser("eval", help="score a question set (JSON lines with question, town, answers, type)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p = sub.add_parser("eval", help="score question sets (JSON lines with question, town, answers, type)")
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON, a line per file")
     p.set_defaults(run=cmd_eval)
+    p = sub.add_parser("calibrate", help="fit when to say 「没有找到」 on labelled question sets (cross-validated)")
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    p.add_argument("--write", action="store_true", help="keep the fitted model in the config folder")
+    p.set_defaults(run=cmd_calibrate)
     p = sub.add_parser("index", help="rebuild the index cache")
     p.set_defaults(run=cmd_index, rebuild=True)
     p = sub.add_parser("logs", help="review the query log: stats, recent, unanswered, export")
@@ -210,8 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "eval" and not args.file.is_file():
-        parser.error(f"eval: no such file: {args.file}")
+    for path in getattr(args, "files", []):
+        if not path.is_file():
+            parser.error(f"{args.command}: no such file: {path}")
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -20,8 +20,12 @@ def source_line(hit: Hit) -> str:
     return " · ".join(parts)
 
 
+def towns_of(engine: Engine) -> str:
+    return "、".join(sorted({r.town for r in engine.reports}))
+
+
 def not_found_text(engine: Engine) -> str:
-    towns = "、".join(engine.corpus.towns)
+    towns = towns_of(engine)
     return f"没有找到相关内容。可以换个说法，或在问题里写明镇名。目前收录的报告：{towns}。"
 
 
@@ -43,7 +47,7 @@ async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog) -> st
         return problem
     started = time.perf_counter()
     answer = engine.search(question, limit=limit)
-    await querylog.record(entry_for("console", None, None, question, answer, elapsed_ms(started), engine.index.key))
+    await querylog.record(entry_for("console", None, None, question, answer, elapsed_ms(started), engine.key))
     return format_answer(answer, engine)
 
 
@@ -51,7 +55,7 @@ async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = s
     """One question per line until end of input; prompts only when a person is typing."""
     interactive = stdin.isatty()
     if interactive:
-        towns = "、".join(engine.corpus.towns)
+        towns = towns_of(engine)
         print(f"townqa：关于 {towns} 工作报告的问答。输入问题后回车，Ctrl-D 退出。", file=stdout)
     while True:
         if interactive:

@@ -13,7 +13,6 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from retrieval import Answer, Engine
 
 from . import render
 from .questions import clean_question, question_problem
@@ -28,10 +27,6 @@ CALLBACK = re.compile(r"([mcf]):([0-9]{1,12}):(-?[0-9]{1,6})")
 
 async def reply_html(message: Message, text: str, **kwargs) -> Message:
     return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=message.chat.type != ChatType.PRIVATE, **kwargs)
-
-
-def _spans(engine: Engine, answer: Answer) -> list[list[tuple[int, int]]]:
-    return [engine.highlights(answer, hit.chunk.text) for hit in answer.hits]
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -51,14 +46,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     answer = await asyncio.to_thread(engine.search, question, LOGGED_RESULTS)
     latency = elapsed_ms(started)
     query_id = await st.querylog.record(
-        entry_for("telegram", chat.type if chat else None, user.id if user else None, question, answer, latency, engine.index.key)
+        entry_for("telegram", chat.type if chat else None, user.id if user else None, question, answer, latency, engine.key)
     )
     if not answer.hits:
-        await reply_html(message, render.not_found_html(list(engine.corpus.reports)))
+        await reply_html(message, render.not_found_html(list(engine.reports)))
     else:
-        first = Answer(answer.query, answer.town_filter, answer.terms, answer.hits[:1], answer.total)
-        keyboard = render.answer_keyboard(query_id, 0, 1, answer.total > 1) if query_id else None
-        await reply_html(message, render.answer_html(first, _spans(engine, first)), reply_markup=keyboard)
+        shown = len(answer.lead)
+        keyboard = render.answer_keyboard(query_id, 0, shown, answer.total > shown) if query_id else None
+        await reply_html(message, render.answer_html(answer.lead, sure=answer.sure), reply_markup=keyboard)
     log.info(
         json.dumps(
             {
@@ -76,12 +71,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start and /help."""
-    reports = list(state(context).engine.corpus.reports)
+    reports = list(state(context).engine.reports)
     await reply_html(update.effective_message, render.help_html(reports, context.bot.username))
 
 
 async def towns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply_html(update.effective_message, render.towns_html(list(state(context).engine.corpus.reports)))
+    await reply_html(update.effective_message, render.towns_html(list(state(context).engine.reports)))
 
 
 async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,24 +140,22 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         shown = arg + len(answer.hits)
         keyboard = render.answer_keyboard(stored.id, arg, len(answer.hits), answer.total > shown)
-        html = render.answer_html(answer, _spans(engine, answer), first_rank=arg + 1)
+        html = render.answer_html(answer.hits, first_rank=arg + 1)
         await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
         return
     # kind == "c": the sentences around one passage of the stored answer
-    if stored.index_key != engine.index.key:
+    if stored.index_key != engine.key:
         await query.answer("报告已经更新，请重新提问。")
         return
     if not 0 <= arg < len(stored.results):
         await query.answer("这个按钮已过期，请重新提问。")
         return
-    chunk_id = stored.results[arg][0]
-    chunks = engine.context(chunk_id)
-    if not chunks:
+    around = engine.context(stored.results[arg][0])
+    if around is None:
         await query.answer("这个按钮已过期，请重新提问。")
         return
     await query.answer()
-    focus = engine.index.chunks[chunk_id]
-    html = render.context_html(chunks, focus, engine.reports[focus.doc])
+    html = render.context_html(around)
     await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval import Corpus
+from retrieval import Report
 
 from .state import BotState
 
@@ -28,10 +29,10 @@ class ReloadSummary:
     seconds: float
 
 
-def compare(old: Corpus, new: Corpus) -> tuple[list[str], list[str], list[str]]:
+def compare(old: Sequence[Report], new: Sequence[Report]) -> tuple[list[str], list[str], list[str]]:
     """(added, removed, changed) report files; a changed manifest entry counts as changed."""
-    before = {r.file: r for r in old.reports}
-    after = {r.file: r for r in new.reports}
+    before = {r.file: r for r in old}
+    after = {r.file: r for r in new}
     return (
         sorted(after.keys() - before.keys()),
         sorted(before.keys() - after.keys()),
@@ -50,10 +51,10 @@ async def reload_engine(state: BotState) -> ReloadSummary:
     async with state.reload_lock:
         started = time.perf_counter()
         engine = await asyncio.to_thread(state.settings.load_engine)
-        added, removed, changed = compare(state.engine.corpus, engine.corpus)
+        added, removed, changed = compare(state.engine.reports, engine.reports)
         state.engine = engine  # the swap: questions in flight finish on the engine they started with
         summary = ReloadSummary(
-            added, removed, changed, len(engine.corpus.reports), len(engine.index.chunks), time.perf_counter() - started
+            added, removed, changed, len(engine.reports), len(engine), time.perf_counter() - started
         )
     log.info(
         "corpus reloaded: %d reports, %d passages, +%d -%d ~%d in %.2fs",

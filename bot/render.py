@@ -7,11 +7,12 @@ message grows past Telegram's 4096-character limit.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from retrieval import Answer, Chunk, Hit, Report
+from retrieval import Context, Hit, Report
 
 from .querylog import Stats
 from .reload import ReloadSummary
@@ -45,8 +46,8 @@ def source(hit: Hit) -> str:
     return "📍 " + " · ".join(parts)
 
 
-def passage(hit: Hit, spans: list[tuple[int, int]]) -> str:
-    return f"<blockquote>{highlighted(hit.chunk.text, spans)}</blockquote>\n{source(hit)}"
+def passage(hit: Hit) -> str:
+    return f"<blockquote>{highlighted(hit.chunk.text, list(hit.spans))}</blockquote>\n{source(hit)}"
 
 
 def fit(parts: list[str], limit: int = MAX_MESSAGE, separator: str = "\n\n") -> str:
@@ -67,12 +68,15 @@ def strip_tags(html_text: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
-def answer_html(answer: Answer, spans: list[list[tuple[int, int]]], first_rank: int = 1) -> str:
-    """The passages of an answer, numbered when there is more than one."""
-    parts = []
-    for i, (hit, hit_spans) in enumerate(zip(answer.hits, spans)):
-        number = f"{first_rank + i}. " if len(answer.hits) > 1 or first_rank > 1 else ""
-        parts.append(number + passage(hit, hit_spans))
+UNSURE = "🤔 不确定是否回答了您的问题，这是最接近的原文："
+
+
+def answer_html(hits: Sequence[Hit], first_rank: int = 1, sure: bool = True) -> str:
+    """Passages, numbered when there is more than one; a caveat first when the engine is unsure."""
+    parts = [] if sure else [UNSURE]
+    for i, hit in enumerate(hits):
+        number = f"{first_rank + i}. " if len(hits) > 1 or first_rank > 1 else ""
+        parts.append(number + passage(hit))
     return fit(parts)
 
 
@@ -87,8 +91,9 @@ def not_found_html(reports: list[Report]) -> str:
     )
 
 
-def context_html(chunks: list[Chunk], focus: Chunk, report: Report) -> str:
+def context_html(context: Context) -> str:
     """The sentences around a passage, the passage itself in bold; a new paragraph starts a new line."""
+    focus, report, chunks = context.focus.chunk, context.focus.report, context.chunks
     text = ""
     for previous, chunk in zip([None, *chunks], chunks):
         if previous is not None:

@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     cache_dir: Path = Path(".cache/townqa")
     top_k: int = Field(3, ge=1, le=10)
     min_relative_score: float = Field(0.3, ge=0.0, le=1.0)
-    min_coverage: float = Field(0.2, ge=0.0, le=1.0)
     telegram_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TOWNQA_TELEGRAM_BOT_TOKEN", "telegram_bot_token")
     )
@@ -76,6 +75,6 @@ class Settings(BaseSettings):
             self.path(self.seeds),
             self.path(self.config_dir),
             self.path(self.cache_dir),
-            Thresholds(self.min_coverage, self.min_relative_score),
+            Thresholds(self.min_relative_score),
             rebuild=rebuild,
         )

@@ -13,6 +13,8 @@ UTF-8 JSON), and the tokenizer (rjieba, Rust) rejects them with UnicodeEncodeErr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from html import unescape
 
@@ -140,9 +142,8 @@ def reply_for(engine: Engine, text: str) -> tuple[str, str | None, Answer | None
         return render.escape(problem), problem, None
     answer = engine.search(question, handlers.LOGGED_RESULTS)
     if not answer.hits:
-        return render.not_found_html(list(engine.corpus.reports)), None, answer
-    first = Answer(answer.query, answer.town_filter, answer.terms, answer.hits[:1], answer.total)
-    return render.answer_html(first, handlers._spans(engine, first)), None, first
+        return render.not_found_html(list(engine.reports)), None, answer
+    return render.answer_html(answer.lead, sure=answer.sure), None, answer
 
 
 # 1. checking and searching ---------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def test_any_text_is_checked_and_searched_without_error(engine: Engine, passages
     for hit in answer.hits:
         assert hit.chunk.text in passages
         assert engine.index.chunks[hit.chunk.id] == hit.chunk
-        assert hit.report is engine.reports[hit.chunk.doc]
+        assert hit.report in engine.reports and hit.report.file == hit.chunk.doc
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -191,18 +192,19 @@ def test_the_reply_is_valid_telegram_html_holding_no_user_markup(engine: Engine,
         assert "<" not in html_text and visible(html_text) == problem
         return
     if answer is None or not answer.hits:
-        assert html_text == render.not_found_html(list(engine.corpus.reports))
+        assert html_text == render.not_found_html(list(engine.reports))
     # Every piece of markup is one of the bot's own bare tags: no attribute, nothing from the question.
     assert set(re.findall(r"<[^>]*>", html_text)) <= BOT_TAGS, html_text
     outside = re.sub(r"<[^>]*>", "", html_text)
     assert ">" not in outside  # everything else is escaped text
     assert not re.search(r"&(?!(?:amp|lt|gt|quot|#x27);)", outside)
     if answer is not None and answer.hits:
-        hit = answer.hits[0]
+        hit = answer.lead[0]
         # Highlighting only adds bold: the text shown is the passage and its source, whatever was asked.
-        assert visible(html_text) == visible(render.answer_html(answer, [[]]))
+        plain = [replace(h, spans=()) for h in answer.lead]
+        assert visible(html_text) == visible(render.answer_html(plain, sure=answer.sure))
         assert hit.chunk.text in visible(html_text)
-        for start, end in engine.highlights(answer, hit.chunk.text):
+        for start, end in hit.spans:
             assert 0 <= start < end <= len(hit.chunk.text)
 
 

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 from bot import render
 from bot.questions import clean_question, question_problem
-from retrieval import Answer, Chunk, Engine, Hit, Report
+from retrieval import Chunk, Context, Engine, Hit, Report
 
 REPORT = Report("a.txt", "<甲>镇", (), "标题 & <i>副标题</i>", "", "某市", "", "2025年", "text")
 
@@ -41,7 +41,7 @@ def valid_telegram_html(text: str) -> bool:
 
 
 def test_passage_source_and_section_are_escaped():
-    html = render.passage(hit("营收<5亿元> & 增长", section="一、<产业>"), [])
+    html = render.passage(hit("营收<5亿元> & 增长", section="一、<产业>"))
     assert "营收&lt;5亿元&gt; &amp; 增长" in html
     assert "<b>&lt;甲&gt;镇</b>" in html and "《标题 &amp; &lt;i&gt;副标题&lt;/i&gt;》" in html
     assert "一、&lt;产业&gt;" in html
@@ -57,32 +57,42 @@ def test_highlighting_bolds_the_spans_and_escapes_around_them():
 
 
 def test_the_engine_highlights_the_question_words_and_their_synonyms(engine: Engine):
-    answer = engine.search("后白镇2025年GDP是多少")
-    text = answer.hits[0].chunk.text
-    words = {text[s:e] for s, e in engine.highlights(answer, text)}
+    hit = engine.search("后白镇2025年GDP是多少").lead[0]
+    words = {hit.chunk.text[s:e] for s, e in hit.spans}
     assert "2025" in words and ({"GDP", "地区生产总值"} & words)
+
+
+def test_a_part_of_a_long_word_bolds_the_whole_word(engine: Engine):
+    """「拖欠的工资」 matches the report's 拖欠工资 through its parts; the reply bolds the word as written."""
+    hit = engine.search("后白镇督促发放了多少拖欠的工资？").lead[0]
+    assert "243万元" in hit.chunk.text
+    assert "拖欠工资" in {hit.chunk.text[s:e] for s, e in hit.spans}
+
+
+def test_an_unsure_answer_says_so_before_the_passage():
+    html = render.answer_html([hit("全镇新增就业2500人。")], sure=False)
+    assert html.startswith(render.UNSURE) and "全镇新增就业2500人。" in html
+    assert render.UNSURE not in render.answer_html([hit("全镇新增就业2500人。")])
 
 
 def test_messages_stay_under_telegrams_limit():
     long_hits = tuple(hit("很长的句子。" * 100, i) for i in range(20))
-    answer = Answer("q", None, (), long_hits, 20)
-    html = render.answer_html(answer, [[] for _ in long_hits])
+    html = render.answer_html(long_hits)
     assert valid_telegram_html(html)
     assert html.startswith("1. <blockquote>")
-    one_huge = Answer("q", None, (), (hit("字" * 5000),), 1)
-    html = render.answer_html(one_huge, [[]])
+    html = render.answer_html([hit("字" * 5000)])
     assert len(html) <= render.MAX_MESSAGE and "<" not in html.replace("&lt;", "")
 
 
 def test_context_puts_the_passage_in_bold_among_its_neighbours():
-    chunks = [hit(f"第{i}句<x>。", i).chunk for i in range(3)]
-    html = render.context_html(chunks, chunks[1], REPORT)
+    chunks = tuple(hit(f"第{i}句<x>。", i).chunk for i in range(3))
+    html = render.context_html(Context(Hit(chunks[1], 0.0, REPORT), chunks))
     assert "<b>第1句&lt;x&gt;。</b>" in html and "第0句&lt;x&gt;。" in html
     assert valid_telegram_html(html)
 
 
 def test_help_towns_and_not_found_are_valid_html(engine: Engine):
-    reports = list(engine.corpus.reports)
+    reports = list(engine.reports)
     for html in (render.help_html(reports, "townqa_bot"), render.towns_html(reports), render.not_found_html(reports)):
         assert valid_telegram_html(html)
         assert "后白镇" in html
