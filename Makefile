@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EVAL ?= ../shared/eval/dev_qa.jsonl
+EVAL ?= $(wildcard ../shared/eval/*.jsonl)
 
-.PHONY: install run test eval bench clean
+.PHONY: install run test eval calibrate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# One table per question file in ../shared/eval/, per question type.
 eval: install
 	$(BIN)/townqa eval $(EVAL)
+
+# Refit when to say 「没有找到」 on the same files (cross-validated figures printed), kept in config/.
+calibrate: install
+	$(BIN)/townqa calibrate --write $(EVAL)
 
 bench: install
 	$(BIN)/python benchmarks/retrieval.py
