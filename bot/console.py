@@ -32,7 +32,7 @@ def not_found_text(engine: Engine) -> str:
 def format_answer(answer: Answer, engine: Engine) -> str:
     if not answer.hits:
         return not_found_text(engine)
-    lines = []
+    lines = [] if answer.sure else ["不确定是否回答了您的问题，这是最接近的原文："]
     for rank, hit in enumerate(answer.hits, 1):
         lines.append(f"{rank}. 「{hit.chunk.text}」")
         lines.append(f"   —— {source_line(hit)}")

@@ -144,3 +144,9 @@ def test_logs_review_the_questions_asked_in_the_console(tmp_path: Path):
     assert townqa("logs", "export", "--since", "2999-01-01", cache=cache).stdout.strip().count("\n") == 0
     bad = townqa("logs", "export", "--since", "yesterday", cache=cache, check=False)
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_an_unsure_answer_says_so_in_the_console(cache: Path):
+    out = townqa("ask", "郭庄镇2025年地区生产总值是多少？", cache=cache).stdout
+    assert out.startswith("不确定是否回答了您的问题") or "没有找到相关内容" in out
+    assert "不确定" not in townqa("ask", "后白镇2025年地区生产总值是多少", cache=cache).stdout
