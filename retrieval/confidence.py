@@ -26,6 +26,7 @@ class Evidence:
 
     coverage: float  # of the question's weight (idf), the words the passage or its headings hold
     meaning: float  # the same, counting a word as held when a word near in meaning stands in for it
+    whole: float  # the same over whole words only, not their parts (地区生产总值, not 地区 and 总值)
     margin: float  # how far the best passage leads the second: (s1 - s2) / s1
     missing: float  # the rarest question word the reports use and the passage lacks, as idf / its largest value
     number: float  # a number was asked and the passage holds none (1), one in another unit (0.5), or fits (0)
@@ -35,7 +36,7 @@ class Evidence:
         return np.array([getattr(self, name) for name in FEATURES])
 
 
-FEATURES = ("coverage", "meaning", "margin", "missing", "number", "place")
+FEATURES = ("coverage", "meaning", "whole", "margin", "missing", "number", "place")
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,12 @@ class Model:
             return FALLBACK
         data = rtoml.loads(path.read_text(encoding="utf-8"))
         weights = data["weights"]
-        return cls(tuple(float(weights[f]) for f in FEATURES), float(data["bias"]),
+        return cls(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(data["bias"]),  # a new feature counts 0 until refitted
                    float(data.get("none_below", 0.5)), float(data.get("sure_from", 0.75)))
 
 
 # Without a fitted file: the passage must hold a fifth of the question, as the old threshold said.
-FALLBACK = Model((20.0, 0.0, 0.0, 0.0, 0.0, 0.0), -4.0)
+FALLBACK = Model((20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), -4.0)
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:

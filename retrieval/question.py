@@ -40,8 +40,10 @@ _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
 _ASKS_NUMBER = re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
 # A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
 _QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
-# A place a question may name: two characters and 镇/乡/村/街道/社区 (郭庄镇, 东岳村); enough to look it up in a passage.
-_PLACE = re.compile(r"[\u4e00-\u9fff]{2}(?:镇|乡|村|街道|社区)")
+PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")
+# Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
+_DETERMINERS = "哪几各每这那某本该此其全"
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Question:
     towns: tuple[str, ...]  # the towns it names, in order
     years: frozenset[str]  # the years it names (a filter on reports)
     words: tuple[str, ...]  # its index terms, town names taken out
+    whole: tuple[str, ...]  # the terms of its whole words, without their parts
     chars: tuple[str, ...]  # its characters, for the characters field
     wants: str | None  # a unit family (see UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
@@ -102,6 +105,20 @@ def wanted_unit(text: str) -> str | None:
     return "" if _ASKS_NUMBER.search(text) else None
 
 
+def places(tokenizer: Tokenizer, text: str) -> list[str]:
+    """Places a question names: a word ending in 镇/乡/村/街道/社区 (郭庄镇), or a name of two characters or
+    more before one of them cut alone (宝华 镇, 东岳 村); not 农村, 乡镇 or 几个镇."""
+    words = tokenizer.cut(text)
+    found = []
+    for before, word in zip(["", *words], words):
+        if len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and _HAN.match(word) and word[0] not in _DETERMINERS:
+            found.append(word)
+        elif (word in PLACE_SUFFIXES and len(before) >= 2 and _HAN.match(before) and before[0] not in _DETERMINERS
+              and not tokenizer.is_stopword(before)):
+            found.append(before + word)
+    return found
+
+
 def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None) -> Question:
     named, rest = towns.find(normalize(text))
     words = tokenizer.terms(rest)
@@ -115,9 +132,10 @@ def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meaning
         towns=tuple(named),
         years=frozenset(YEAR.findall(rest)),
         words=tuple(words),
+        whole=tuple(tokenizer.words(rest)),
         chars=tuple(tokenizer.chars(rest + spelled)),
         wants=wanted_unit(rest),
-        places=tuple(dict.fromkeys(_PLACE.findall(rest))),
+        places=tuple(dict.fromkeys(places(tokenizer, rest))),
         neighbours={term: sim for term, (_, sim) in near.items()},
         stands_for={term: word for term, (word, _) in near.items()},
     )

@@ -228,29 +228,36 @@ class Engine:
         n = sum(hi - lo for lo, hi in spans)
         top = math.log((n + 1) / 0.5)  # the idf of a word no chunk holds
         held = {t for t in [*q.words, *q.neighbours] if self._holds(chunk_id, t)}
-        stand_ins: dict[str, float] = {}
+        share = {t: 1.0 for t in held}  # how much of each question word the passage holds
         for term, sim in q.neighbours.items():
             if term in held:
                 word = q.stands_for[term]
-                stand_ins[word] = max(stand_ins.get(word, 0.0), sim)
-        total = exact = meaning = missing = 0.0
-        for word in set(q.words) - q.years:
-            weight = math.log((n + 1) / (self._df(word, spans) + 0.5))
-            total += weight
-            exact += weight * (word in held)
-            share = 1.0 if word in held else stand_ins.get(word, 0.0)
-            meaning += weight * share
-            if word in self.index.vocab:
-                missing = max(missing, weight * (1 - share) / top)
+                share[word] = max(share.get(word, 0.0), sim)
+        weight = {w: self._weight(w, n, spans) for w in set(q.words) - q.years}
+
+        def covered(words: set[str], shares: dict[str, float]) -> float:
+            total = sum(weight[w] for w in words)
+            return sum(weight[w] * shares.get(w, 0.0) for w in words) / total if total else 0.0
+
+        exact = {t: 1.0 for t in held}
+        missing = max((weight[w] * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab), default=0.0)
         text = self.index.chunks[chunk_id].text
         return Evidence(
-            coverage=exact / total if total else 0.0,
-            meaning=meaning / total if total else 0.0,
+            coverage=covered(set(weight), exact),
+            meaning=covered(set(weight), share),
+            whole=covered(set(q.whole) & set(weight), share),
             margin=(first - second) / first if first > 0 else 0.0,
             missing=missing,
             number=1.0 - q.number_fit(text),
             place=q.places_missing(text),
         )
+
+    def _weight(self, word: str, n: int, spans: list[tuple[int, int]]) -> float:
+        """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
+        weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
+        if word in self.index.vocab or self.meanings is None:
+            return math.log((n + 1) / (self._df(word, spans) + 0.5))
+        return math.log((n + 1) / 0.5) * self.meanings.rarity(word)
 
     def _holds(self, chunk_id: int, term: str) -> bool:
         """Whether the chunk or its headings hold the term."""

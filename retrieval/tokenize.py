@@ -115,11 +115,26 @@ class Tokenizer:
         拖欠工资 and the other way round, as Elasticsearch's IK analyzer does with
         ik_max_word. A stop word goes whole, parts and all (上半年 leaves no 半年).
         """
+        return [term for terms in self._cut(text) for term in terms]
+
+    def words(self, text: str) -> list[str]:
+        """The terms of a text's whole words, without their parts."""
+        return [terms[-1] for terms in self._cut(text) if terms]
+
+    def cut(self, text: str) -> list[str]:
+        """The words of a text as jieba cuts them, stop words and punctuation included."""
+        return [w for w in self._jieba.cut(_for_cutting(text)) if w.strip()]
+
+    def is_stopword(self, word: str) -> bool:
+        return word in self.lexicon.stopwords
+
+    def _cut(self, text: str) -> list[tuple[str, ...]]:
+        """Each cut word's terms (its parts, then itself), memoised: words repeat, the checks need not."""
         memo = self._memo
         words = self._jieba.cut(_for_cutting(text))
         for word in [w for w in words if w not in memo]:
             memo[word] = self._word(word)
-        return [term for word in words for term in memo[word]]
+        return [memo[word] for word in words]
 
     def _word(self, word: str) -> tuple[str, ...]:
         """A cut word's terms: its dictionary parts, then itself (jieba's cut_for_search, word by word)."""

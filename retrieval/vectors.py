@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import importlib.util
 import logging
+import math
 import os
 import pickle
 import re
@@ -84,15 +85,15 @@ def model_file() -> Path | None:
 
 
 def convert(path: Path) -> WordVectors:
-    """The model file as words and unit vectors."""
+    """The model file as words and unit vectors, a row at a time (the text of 11M numbers never split at once)."""
     with gzip.open(path, "rb") as f:
         lines, _, _ = _NoGlobals(f).load()  # (vector lines "word v1 ... v200", two 词林 tables we do not use)
-    words, values = [], []
-    for line in lines:
-        word, _, numbers = line.partition(" ")
-        words.append(word)
-        values.append(numbers)
-    matrix = np.array(" ".join(values).split(), dtype=np.float32).reshape(len(words), -1)
+    words = [line.partition(" ")[0] for line in lines]
+    dimensions = len(lines[0].split(" ")) - 1 if lines else 0
+    matrix = np.empty((len(lines), dimensions), dtype=np.float32)
+    for i, line in enumerate(lines):
+        matrix[i] = np.fromstring(line.partition(" ")[2], dtype=np.float32, sep=" ")
+    del lines
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
     return WordVectors(words, matrix.astype(np.float16))
 
@@ -141,6 +142,12 @@ class Meanings:
         self.vectors = vectors
         self.terms = [t for t, _ in pairs]
         self.matrix = np.asarray(vectors.unit[[r for _, r in pairs]], dtype=np.float32).reshape(len(pairs), -1)
+
+    def rarity(self, word: str) -> float:
+        """How rare a word is in general Chinese, 0 (the commonest) to 1 (not among the model's words):
+        its rank in the model's vocabulary, which word2vec orders by frequency, on a log scale."""
+        rank = self.vectors.row.get(word)
+        return 1.0 if rank is None else math.log(rank + 2) / math.log(len(self.vectors.words) + 2)
 
     def neighbours(self, words: Iterable[str]) -> dict[str, tuple[str, float]]:
         """Stand-ins for the question's words that the reports never use: term -> (word it stands for, similarity).
