@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,9 +167,13 @@ class Field:
 
     def df_in(self, term: int, lo: int, hi: int) -> int:
         """How many chunks in [lo, hi) contain the term."""
+        return len(self.ids_in(term, lo, hi))
+
+    def ids_in(self, term: int, lo: int, hi: int) -> np.ndarray:
+        """The chunks in [lo, hi) that contain the term, ascending."""
         ids = self.indices[int(self.indptr[term]) : int(self.indptr[term + 1])]
         a, b = np.searchsorted(ids, [lo, hi])
-        return int(b - a)
+        return ids[a:b]
 
 
 def _ids_of(terms: list[str], vocab: dict[str, int]) -> np.ndarray:
@@ -234,6 +239,21 @@ def pack_texts(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
     """Texts as one UTF-8 buffer and the offsets of each: text i is buffer[offsets[i]:offsets[i + 1]]."""
     encoded = [t.encode() for t in texts]
     return b"".join(encoded), np.concatenate(([0], np.cumsum([len(e) for e in encoded], dtype=np.int64)))
+
+
+@contextmanager
+def written_folder(folder: Path) -> Iterator[Path]:
+    """A new folder to write into, beside folder; it takes folder's place whole when the block succeeds,
+    so that a crash leaves the old folder or none, never half of one."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
+    try:
+        yield tmp
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -440,9 +460,7 @@ class Index:
 
     def save(self, folder: Path) -> None:
         """Write the index to folder atomically: a crash leaves the old cache or none."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-        try:
+        with written_folder(folder) as tmp:
             for name, field in self.fields.items():
                 for array_name in ARRAYS:
                     np.save(tmp / f"{name}.{array_name}.npy", getattr(field, array_name))
@@ -451,11 +469,6 @@ class Index:
             # Written last: a folder without it is incomplete and is never loaded.
             meta = {"key": self.key, "chunks": len(self.chunks), "fields": list(self.fields)}
             (tmp / "meta.json").write_text(json.dumps(meta))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path, key: str | None) -> Index:

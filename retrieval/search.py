@@ -27,6 +27,7 @@ from .vectors import Meanings, load_vectors
 
 CANDIDATES = 50  # the best chunks by BM25 that the number preference may reorder
 NUMBER_PREFERENCE = 0.2  # a passage with the number asked for scores this much more (half for another unit)
+TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Engine:
         else:  # an index built from token lists (benchmarks, tests): look the years up
             self.years = {r.file: set(report_years(r)) for r in corpus.reports}
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
+        self._span_memo: dict[tuple[tuple[str, ...], frozenset[str]], list[tuple[int, int]]] = {}
 
     @classmethod
     def load(
@@ -138,25 +140,28 @@ class Engine:
         q = parse(text, self.towns, self.tokenizer, self.meanings)
         query = self._query(q)
         terms = tuple(t for t in q.words if t in self.index.vocab)
-        groups = [self._spans([town], q.years) for town in q.towns] if len(q.towns) > 1 else [self._spans(list(q.towns), q.years)]
-        groups = [g for g in groups if g]
+        named = [[town] for town in q.towns] if len(q.towns) > 1 else [list(q.towns)]
+        groups = [g for g in (self._spans(towns, q.years) for towns in named) if g]
         if not terms and not query["meaning"]:
             return Answer(text, q.towns, terms, (), 0, reason="no words")
         if not groups:
             return Answer(text, q.towns, terms, (), 0, reason="no report for that year" if q.years else "no report")
-        spans = sorted(s for g in groups for s in g)
-        scores = np.concatenate([self._score(query, lo, hi) for lo, hi in spans])
-        starts = np.cumsum([0] + [hi - lo for lo, hi in spans])
-        ids = _Positions(spans, starts)
+        # One scores array over the chunks from the first span searched to the last (a position is a chunk id
+        # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
+        lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)
+        scores = self._score(query, lo, hi)
+        masks = [self._mask(group, lo, hi) for group in groups]
+        inside = np.logical_or.reduce(masks)
+        scores[~inside] = 0
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
-        for group in groups:
-            positions = np.concatenate([np.arange(*ids.positions(lo, hi)) for lo, hi in group])
-            self._prefer_numbers(q, scores, positions, ids)
-            order = positions[np.lexsort((positions, -scores[positions]))][:2]
-            if scores[order[0]] <= 0:
+        for mask in masks:
+            positions = np.flatnonzero(mask & (scores > 0))
+            if not len(positions):
                 continue
+            self._prefer_numbers(q, scores, positions, lo)
+            order = _best(positions, scores, 2)
             second = float(scores[order[1]]) if len(order) > 1 else 0.0
-            evidence = self._evidence(q, ids.chunk(int(order[0])), float(scores[order[0]]), second, spans)
+            evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, inside, lo)
             leads.append((int(order[0]), self.model.probability(evidence), evidence))
         weakest = min(leads, key=lambda lead: lead[1], default=None)
         leads = [lead for lead in leads if self.model.verdict(lead[1]) != "none"]
@@ -165,22 +170,24 @@ class Engine:
         lead_positions = [pos for pos, _, _ in leads]
         best = max(float(scores[pos]) for pos in lead_positions)
         matched = scores >= self.thresholds.relative * best
-        matched[lead_positions] = True
-        rest = np.flatnonzero(matched)
-        rest = rest[~np.isin(rest, lead_positions)]
-        wanted = max(0, offset + limit - len(lead_positions))
-        if wanted and len(rest) > wanted:
-            rest = rest[np.argpartition(-scores[rest], wanted - 1)[:wanted]]
-        rest = rest[np.lexsort((rest, -scores[rest]))][:wanted]
+        matched[lead_positions] = False
+        rest = _best(np.flatnonzero(matched), scores, max(0, offset + limit - len(lead_positions)))
         order = [*lead_positions, *rest.tolist()][offset : offset + limit]
         wanted_terms = set(terms) | set(q.neighbours)
-        hits = tuple(self._hit(ids.chunk(pos), float(scores[pos]), wanted_terms) for pos in order)
+        hits = tuple(self._hit(lo + pos, float(scores[pos]), wanted_terms) for pos in order)
         _, probability, evidence = min(leads, key=lambda lead: lead[1])
         lead = hits[: len(leads)] if offset == 0 else ()
         return Answer(
-            text, q.towns, terms, hits, int(np.count_nonzero(matched)), lead, probability,
+            text, q.towns, terms, hits, int(np.count_nonzero(matched)) + len(leads), lead, probability,
             self.model.verdict(probability) == "sure", evidence=evidence,
         )
+
+    @staticmethod
+    def _mask(spans: list[tuple[int, int]], lo: int, hi: int) -> np.ndarray:
+        mask = np.zeros(hi - lo, dtype=bool)
+        for a, b in spans:
+            mask[a - lo : b - lo] = True
+        return mask
 
     def _query(self, q: Question) -> dict[str, Counter[int]]:
         """Per field, the question's term ids with how much each counts."""
@@ -193,12 +200,24 @@ class Engine:
         return query
 
     def _spans(self, towns: list[str], years: frozenset[str]) -> list[tuple[int, int]]:
-        """Chunk ranges of the reports a question can be about (its towns, its years), adjacent ones merged."""
+        """Chunk ranges of the reports a question can be about (its towns, its years), adjacent ones merged.
+
+        Kept per (towns, years): with thousands of reports the walk costs more than the scoring."""
+        key = (tuple(towns), years)
+        if key not in self._span_memo:
+            if len(self._span_memo) > 4096:
+                self._span_memo.clear()
+            self._span_memo[key] = self._walk(towns, years)
+        return self._span_memo[key]
+
+    def _walk(self, towns: list[str], years: frozenset[str]) -> list[tuple[int, int]]:
+        """The spans in chunk order (an updated index keeps a changed report's chunks at its end)."""
         spans: list[tuple[int, int]] = []
-        for r in self.corpus.reports:
-            if (towns and r.town not in towns) or not years <= self.years[r.file] or r.file not in self.ranges:
-                continue
-            lo, hi = self.ranges[r.file]
+        wanted = [
+            self.ranges[r.file] for r in self.corpus.reports
+            if (not towns or r.town in towns) and years <= self.years[r.file] and r.file in self.ranges
+        ]
+        for lo, hi in sorted(wanted):
             if spans and spans[-1][1] == lo:
                 spans[-1] = (spans[-1][0], hi)
             else:
@@ -213,19 +232,21 @@ class Engine:
                 field.add_scores(scores, term, spec.weight * count, lo, hi)
         return scores
 
-    def _prefer_numbers(self, q: Question, scores: np.ndarray, positions: np.ndarray, ids: _Positions) -> None:
+    def _prefer_numbers(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
         """A question asking 多少亩 prefers, among the best candidates, passages that hold a number in 亩."""
-        if q.wants is None or not len(positions):
+        if q.wants is None:
             return
-        k = min(CANDIDATES, len(positions))
-        top = positions[np.argpartition(-scores[positions], k - 1)[:k]]
-        for pos in top:
-            fit = q.number_fit(self.index.chunks[ids.chunk(int(pos))].text)
-            scores[pos] *= 1 + NUMBER_PREFERENCE * fit
+        top = _best(positions, scores, CANDIDATES)
+        if not len(top):
+            return
+        # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
+        tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
+        for pos in tied:
+            scores[pos] *= 1 + NUMBER_PREFERENCE * q.number_fit(self.index.chunks[lo + int(pos)].text)
 
-    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, spans: list[tuple[int, int]]) -> Evidence:
-        """What the best passage holds of the question (see confidence.Evidence)."""
-        n = sum(hi - lo for lo, hi in spans)
+    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, inside: np.ndarray, lo: int) -> Evidence:
+        """What the best passage holds of the question (see confidence.Evidence); inside: the chunks searched."""
+        n = int(np.count_nonzero(inside))
         top = math.log((n + 1) / 0.5)  # the idf of a word no chunk holds
         held = {t for t in [*q.words, *q.neighbours] if self._holds(chunk_id, t)}
         share = {t: 1.0 for t in held}  # how much of each question word the passage holds
@@ -233,7 +254,7 @@ class Engine:
             if term in held:
                 word = q.stands_for[term]
                 share[word] = max(share.get(word, 0.0), sim)
-        weight = {w: self._weight(w, n, spans) for w in set(q.words) - q.years}
+        weight = {w: self._weight(w, n, inside, lo) for w in set(q.words) - q.years}
 
         def covered(words: set[str], shares: dict[str, float]) -> float:
             total = sum(weight[w] for w in words)
@@ -252,11 +273,11 @@ class Engine:
             place=q.places_missing(text),
         )
 
-    def _weight(self, word: str, n: int, spans: list[tuple[int, int]]) -> float:
+    def _weight(self, word: str, n: int, inside: np.ndarray, lo: int) -> float:
         """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
         weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
         if word in self.index.vocab or self.meanings is None:
-            return math.log((n + 1) / (self._df(word, spans) + 0.5))
+            return math.log((n + 1) / (self._df(word, inside, lo) + 0.5))
         return math.log((n + 1) / 0.5) * self.meanings.rarity(word)
 
     def _holds(self, chunk_id: int, term: str) -> bool:
@@ -266,9 +287,13 @@ class Engine:
             return False
         return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in ("words", "context"))
 
-    def _df(self, term: str, spans: list[tuple[int, int]]) -> int:
+    def _df(self, term: str, inside: np.ndarray, lo: int) -> int:
+        """How many of the chunks searched hold the term."""
         tid = self.index.vocab.get(term)
-        return 0 if tid is None else sum(self.index.fields["words"].df_in(tid, lo, hi) for lo, hi in spans)
+        if tid is None:
+            return 0
+        ids = self.index.fields["words"].ids_in(tid, lo, lo + len(inside))
+        return int(np.count_nonzero(inside[ids - lo]))
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
         chunk = self.index.chunks[chunk_id]
@@ -276,19 +301,10 @@ class Engine:
         return Hit(chunk, score, self._reports[chunk.doc], spans)
 
 
-@dataclass(frozen=True)
-class _Positions:
-    """Positions in a scores array made of chunk spans, and the chunk ids they stand for."""
-
-    spans: list[tuple[int, int]]
-    starts: np.ndarray
-
-    def chunk(self, pos: int) -> int:
-        span = int(np.searchsorted(self.starts, pos, side="right")) - 1
-        return self.spans[span][0] + pos - int(self.starts[span])
-
-    def positions(self, lo: int, hi: int) -> tuple[int, int]:
-        """The positions of chunks [lo, hi), a range within one of the spans."""
-        span = next(i for i, (a, b) in enumerate(self.spans) if a <= lo and hi <= b)
-        at = int(self.starts[span]) + lo - self.spans[span][0]
-        return at, at + hi - lo
+def _best(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """The k positions of highest score, best first (ties: lower position first)."""
+    if k <= 0 or not len(positions):
+        return positions[:0]
+    if len(positions) > k:
+        positions = positions[np.argpartition(-scores[positions], k - 1)[:k]]
+    return positions[np.lexsort((positions, -scores[positions]))]

@@ -15,17 +15,16 @@ import hashlib
 import importlib.util
 import logging
 import math
-import os
 import pickle
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .index import written_folder
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +54,9 @@ class WordVectors:
         self.row = {w: i for i, w in enumerate(self.words)}
 
     def save(self, folder: Path) -> None:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-vectors-"))
-        try:
+        with written_folder(folder) as tmp:
             (tmp / "words.txt").write_text("\n".join(self.words), encoding="utf-8")
             np.save(tmp / "unit.npy", self.unit)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> WordVectors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import Engine
-from retrieval.question import parse, wanted_unit
+from retrieval.question import parse, places, wanted_unit
 
 
 def top(engine: Engine, question: str):
@@ -158,3 +158,18 @@ def test_a_question_about_a_town_the_corpus_lacks_is_not_answered_with_confidenc
     answer = engine.search("郭庄镇2025年地区生产总值是多少？")
     assert not answer.hits or not answer.sure
     assert answer.evidence is not None and answer.evidence.place == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [("郭庄镇2025年地区生产总值是多少？", ["郭庄镇"]), ("宝华镇今年新增就业多少人？", ["宝华镇"]),
+     ("大路镇东岳村获得了什么荣誉？", ["大路镇", "东岳村"]), ("哪几个镇一起组成的？", []), ("各乡镇", []),
+     ("在农村环境整治上花了多少钱", []), ("全镇新增就业多少人", [])],
+)
+def test_the_places_a_question_names(engine: Engine, question: str, named: list[str]):
+    assert places(engine.tokenizer, question) == named
+
+
+def test_whole_words_are_the_words_without_their_parts(engine: Engine):
+    assert engine.tokenizer.words("督促发放拖欠工资") == ["督促", "发放", "拖欠工资"]
+    assert set(engine.tokenizer.words("督促发放拖欠工资")) < set(engine.tokenizer.terms("督促发放拖欠工资"))
