@@ -91,6 +91,25 @@ async def test_more_results_and_context_buttons(emu: Emulator, bot):
     assert f"<b>{plain}</b>" in text
 
 
+async def test_a_question_naming_two_towns_gets_a_passage_of_each_in_one_reply(emu: Emulator, bot):
+    reply = await ask(emu, 40, "后白镇和下蜀镇的地区生产总值分别是多少？")
+    text = reply["message"]["text"]
+    assert text.startswith("1. <blockquote>") and "\n\n2. <blockquote>" in text
+    assert text.index("📍 <b>后白镇</b>") < text.index("📍 <b>下蜀镇</b>")
+    assert "66.11亿元" in text
+    data = buttons(reply)
+    assert {"📄 1", "📄 2", "👍", "👎"} <= set(data)
+    await emu.send_callback(40, reply, data["📄 2"])
+    (context,) = await emu.wait_for_messages(40)
+    assert "📄 上下文 — <b>下蜀镇</b>" in context["message"]["text"]
+
+
+async def test_a_doubtful_passage_comes_with_a_caveat(emu: Emulator, bot):
+    reply = await ask(emu, 41, "郭庄镇2025年地区生产总值是多少？")
+    text = reply["message"]["text"]
+    assert text.startswith("🤔 不确定是否回答了您的问题") or text.startswith("🤷 没有找到相关内容")
+
+
 async def test_feedback_is_recorded_with_its_question(emu: Emulator, bot):
     reply = await ask(emu, 4, "下蜀镇全年空气质量优良天数是多少？")
     await emu.send_callback(4, reply, buttons(reply)["👎"])
