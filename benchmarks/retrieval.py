@@ -454,7 +454,7 @@ What each figure includes (all engines get the same chunks and the same token li
     the others' [a], which start from ready token lists (their tokenization is the line above).
 [c] median of {LOAD_RUNS} loads from a warm page cache: townqa Index.load (arrays memory-mapped, vocab and
     chunk texts from JSON); bm25s BM25.load(mmap=True), index only; rank-bm25 pickle.loads of its object.
-[d] the same for townqa's real cache (three fields; chunk texts and columns memory-mapped).
+[d] the same for townqa's real cache (every field; chunk texts and columns memory-mapped).
 [e] from the question's token strings (tokenized beforehand, as for the index) to the top-3 chunk ids,
     every chunk scored: townqa Field.add_scores of the words field + argpartition (as Engine._score does);
     bm25s retrieve([tokens], k=3); rank-bm25 get_scores + argpartition. One question per call.
