@@ -57,7 +57,6 @@ class Question:
     wants: str | None  # a unit family (see UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
-
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
 
     def number_fit(self, passage: str) -> float:
@@ -114,7 +113,7 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
         if len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and _HAN.match(word) and word[0] not in _DETERMINERS:
             found.append(word)
         elif (word in PLACE_SUFFIXES and len(before) >= 2 and _HAN.match(before) and before[0] not in _DETERMINERS
-              and not tokenizer.is_stopword(before)):
+              and before not in tokenizer.lexicon.stopwords):
             found.append(before + word)
     return found
 

@@ -125,9 +125,6 @@ class Tokenizer:
         """The words of a text as jieba cuts them, stop words and punctuation included."""
         return [w for w in self._jieba.cut(_for_cutting(text)) if w.strip()]
 
-    def is_stopword(self, word: str) -> bool:
-        return word in self.lexicon.stopwords
-
     def _cut(self, text: str) -> list[tuple[str, ...]]:
         """Each cut word's terms (its parts, then itself), memoised: words repeat, the checks need not."""
         memo = self._memo
