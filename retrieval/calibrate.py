@@ -20,7 +20,7 @@ from .search import Engine
 L2 = 1.0  # ridge on the weights: with a few hundred questions, keeps them from chasing single ones
 # A lost answer costs a user more than a weak passage shown with a caveat: 「没有找到」 is said only
 # below the probability at which at most this share of answerable questions (cross-validated) would get it.
-MAX_FALSE_ABSTAIN = 0.03
+MAX_FALSE_ABSTAIN = 0.02
 SURE_FROM = 0.5  # the balanced model's own boundary: below it, the passage comes with a caveat
 
 

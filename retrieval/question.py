@@ -30,14 +30,15 @@ UNIT_FAMILIES = {
 FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}
 _UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
 # 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
-_ASKED_UNIT = re.compile(rf"(?:多少|几)(?:十|百|千|万|亿)*({_UNITS})")
+# 「哪几个」 asks which ones, not how many.
+_ASKED_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:十|百|千|万|亿)*({_UNITS})")
 _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
     (re.compile(r"多少钱|多少资金|多少投资|多少经费|多少收入"), "money"),
     (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
     (re.compile(r"多长|多远"), "length"),
     (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),
 )
-_ASKS_NUMBER = re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
+_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
 # A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
 _QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
 PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")

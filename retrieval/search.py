@@ -25,8 +25,11 @@ from .question import Question, TownMatcher, parse
 from .tokenize import Lexicon, Tokenizer
 from .vectors import Meanings, load_vectors
 
-CANDIDATES = 50  # the best chunks by BM25 that the number preference may reorder
+CANDIDATES = 50  # the best chunks by BM25 that the number and place preferences may reorder
 NUMBER_PREFERENCE = 0.2  # a passage with the number asked for scores this much more (half for another unit)
+# A passage naming the places the question names (东岳村) scores this much more: in effect those passages
+# come first, as a filter would put them, but when none names the place the best of the rest still answer.
+PLACE_PREFERENCE = 10.0
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
 
 
@@ -158,7 +161,7 @@ class Engine:
             positions = np.flatnonzero(mask & (scores > 0))
             if not len(positions):
                 continue
-            self._prefer_numbers(q, scores, positions, lo)
+            self._prefer(q, scores, positions, lo)
             order = _best(positions, scores, 2)
             second = float(scores[order[1]]) if len(order) > 1 else 0.0
             evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, inside, lo)
@@ -232,9 +235,10 @@ class Engine:
                 field.add_scores(scores, term, spec.weight * count, lo, hi)
         return scores
 
-    def _prefer_numbers(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
-        """A question asking 多少亩 prefers, among the best candidates, passages that hold a number in 亩."""
-        if q.wants is None:
+    def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
+        """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩,
+        and one naming a place (东岳村) passages that name it."""
+        if q.wants is None and not q.places:
             return
         top = _best(positions, scores, CANDIDATES)
         if not len(top):
@@ -242,7 +246,10 @@ class Engine:
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
         for pos in tied:
-            scores[pos] *= 1 + NUMBER_PREFERENCE * q.number_fit(self.index.chunks[lo + int(pos)].text)
+            text = self.index.chunks[lo + int(pos)].text
+            scores[pos] *= 1 + NUMBER_PREFERENCE * q.number_fit(text)
+            if q.places:
+                scores[pos] *= 1 + PLACE_PREFERENCE * (1 - q.places_missing(text))
 
     def _evidence(self, q: Question, chunk_id: int, first: float, second: float, inside: np.ndarray, lo: int) -> Evidence:
         """What the best passage holds of the question (see confidence.Evidence); inside: the chunks searched."""
