@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from .chunking import chunk_report
-from .corpus import CorpusError, Report, load_corpus
+from .corpus import SAFE_NAME, CorpusError, Report, load_corpus
 from .extract import PAGE_BREAK, READERS, ExtractError, extract
 from .metadata import propose
 from .pages import repair
@@ -59,7 +59,12 @@ def prepare(folder: Path | str, name: str, data: bytes, caption: dict[str, str],
         raise CorpusError(f"{name[:80]}: file type '{suffix or '?'}' not supported: send .pdf, .docx, .html or .txt")
     if len(data) > max_bytes:
         raise CorpusError(f"{name}: {len(data)} bytes, more than the limit of {max_bytes}")
+    file = re.sub(r"\.[^.]*$", ".txt", name)
+    if not SAFE_NAME.match(file):
+        raise CorpusError(f"{name[:80]}: not a safe file name (letters, digits, - _ . and one of the types)")
     text = _text(name, data)
+    if (Path(folder) / file).exists():
+        raise CorpusError(f"{file}: a report of that name exists already")
     digest = hashlib.sha256(text.encode()).hexdigest()
     for report in load_corpus(folder).reports:
         if report.digest == digest:
@@ -68,7 +73,7 @@ def prepare(folder: Path | str, name: str, data: bytes, caption: dict[str, str],
     fields = propose(repaired) | {k: v for k, v in caption.items() if v.strip()}
     for key in ("town", "title"):
         if not fields.get(key, "").strip():
-            raise CorpusError(f"{name}: its {key} is not in its first lines; say it, e.g. town=宝华镇 title=2025年工作总结")
+            raise CorpusError(f"{name}: say its {key} (not found in its first lines), e.g. town=宝华镇 title=2025年工作总结")
     chunks = chunk_report(Report("preview.txt", fields["town"], (), fields["title"], "", "", "", "", text))
     lines = [l for l in repaired.splitlines() if l.strip()]
     warnings = []
@@ -80,7 +85,7 @@ def prepare(folder: Path | str, name: str, data: bytes, caption: dict[str, str],
     step = max(1, len(chunks) // SAMPLES)
     return Preview(
         original=name,
-        file=PurePath(name).stem + ".txt",
+        file=file,
         text=text,
         fields=fields,
         characters=characters,
