@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 PLACE = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:街道|镇|乡|经济开发区|经开区|开发区|高新区))")
+# 「句容市茅山镇」: the county or province before the town's name is not part of it.
+PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?[省市县])+(?=[\u4e00-\u9fff]{2})")
 YEAR = re.compile(r"(20\d{2})\s*年")
 FIRST_LINES = 5
 
@@ -17,7 +19,7 @@ def propose(text: str) -> dict[str, str]:
     if lines:
         fields["title"] = lines[0][:60]
     if place := PLACE.search(head):
-        town = place.group(1)
+        town = PREFIX.sub("", place.group(1))
         fields["town"] = town
         short = re.sub(r"(街道|镇|乡)$", "", town)
         if short != town and len(short) >= 2:
