@@ -6,22 +6,28 @@ import asyncio
 import functools
 import logging
 import re
+import secrets
+import time
 
 import aiosqlite
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from retrieval import CorpusError, add_report
+from retrieval import CorpusError, load_corpus, remove_report
+from retrieval.ingest import prepare
 
 from . import render
 from .handlers import reply_html
 from .querylog import Review, to_csv
 from .reload import ReloadBusy, reload_engine
 from .state import state
+from .uploads import preview_lines, report_rows, write
 
 log = logging.getLogger(__name__)
 
+PENDING_SECONDS = 600  # an unconfirmed upload or removal is forgotten after this
+BUTTON_PATTERN = r"^ingest:(add|cancel|remove):"
 CAPTION_FIELD = re.compile(r"(town|title|aliases|county|city|province|period)\s*[=＝]\s*(.*?)(?=\s+\w+\s*[=＝]|$)", re.S)
 
 
@@ -67,9 +73,23 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await do_reload(update, context)
 
 
+def _pending(context: ContextTypes.DEFAULT_TYPE, action: str, item) -> str:
+    """Keep what a button will confirm in chat_data under a fresh token, with its expiry."""
+    token = secrets.token_hex(8)
+    context.chat_data["ingest"] = (token, action, item, time.monotonic() + PENDING_SECONDS)
+    return token
+
+
+def _buttons(token: str, yes: str, action: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(yes, callback_data=f"ingest:{action}:{token}"),
+        InlineKeyboardButton("❌ 取消", callback_data=f"ingest:cancel:{token}"),
+    ]])
+
+
 @admin_only
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A .txt document with a caption `town=宝华镇 title=2025年工作总结`: check, write, reload."""
+    """A .pdf/.docx/.html/.txt document (caption `town=宝华镇 title=…` optional): check, preview, wait for 加入."""
     st = state(context)
     message = update.effective_message
     document = message.document
@@ -83,15 +103,65 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except TelegramError as exc:
         await reply_html(message, render.problem_html("没有添加：下载文件失败", str(exc)))
         return
+    try:
+        preview = await asyncio.to_thread(prepare, st.settings.path(st.settings.seeds), name, data, fields, st.settings.max_upload_bytes)
+    except CorpusError as exc:
+        log.info("upload refused: %s", exc)
+        await reply_html(message, render.problem_html("没有添加", str(exc)))
+        return
+    token = _pending(context, "add", (preview, data))
+    log.info("upload previewed by %s: %s", update.effective_user.id, name)
+    await reply_html(message, render.lines_html("📄 预览，确认后加入：", preview_lines(preview)), reply_markup=_buttons(token, "✅ 加入", "add"))
+
+
+@admin_only
+async def reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    st = state(context)
+    rows = await asyncio.to_thread(report_rows, load_corpus(st.settings.path(st.settings.seeds)))
+    log.info("reports listed by %s", update.effective_user.id)
+    await reply_html(update.effective_message, render.lines_html(f"{len(rows)} 份报告：", [f"{f} · {t} · {p or '—'} · {n} 段" for f, t, p, n in rows]))
+
+
+@admin_only
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove FILE: asks to confirm with a button."""
+    args = context.args or []
+    if len(args) != 1:
+        await reply_html(update.effective_message, "用法：<code>/remove 文件名</code>（见 <code>/reports</code>）")
+        return
+    token = _pending(context, "remove", args[0])
+    await reply_html(update.effective_message, render.lines_html("确认移除这份报告？", [args[0]]), reply_markup=_buttons(token, "🗑 移除", "remove"))
+
+
+@admin_only
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """加入 / 移除 / 取消: only a fresh token of this chat does anything."""
+    st = state(context)
+    query = update.callback_query
+    await query.answer()
+    _, action, token = query.data.split(":", 2)
+    pending = context.chat_data.get("ingest")
+    if not pending or pending[0] != token or pending[3] < time.monotonic():
+        await reply_html(update.effective_message, "这个按钮已过期，请重新发送。")
+        return
+    del context.chat_data["ingest"]
+    await query.edit_message_reply_markup(None)
+    if action == "cancel":
+        await reply_html(update.effective_message, "已取消，没有改动。")
+        return
+    folder = st.settings.path(st.settings.seeds)
     async with st.reload_lock:  # no reload may read the folder half-written
         try:
-            undo = await asyncio.to_thread(
-                add_report, st.settings.path(st.settings.seeds), name, data, fields, st.settings.max_upload_bytes
-            )
+            if action == "add":
+                preview, data = pending[2]
+                undo = await asyncio.to_thread(write, folder, preview, data, st.settings.max_upload_bytes)
+            else:
+                undo = await asyncio.to_thread(remove_report, folder, pending[2])
         except CorpusError as exc:
-            await reply_html(message, render.problem_html("没有添加", str(exc)))
+            await reply_html(update.effective_message, render.problem_html("没有改动", str(exc)))
             return
-    if not await do_reload(update, context, "没有添加"):
+    log.info("%s confirmed by %s", action, update.effective_user.id)
+    if not await do_reload(update, context, "没有改动"):
         undo()
 
 

@@ -34,7 +34,10 @@ ADMIN_COMMANDS = {
     "recent": admin.recent,
     "unanswered": admin.unanswered,
     "export": admin.export,
+    "reports": admin.reports,
+    "remove": admin.remove,
 }
+UPLOAD_TYPES = filters.Document.FileExtension("txt") | filters.Document.FileExtension("pdf") | filters.Document.FileExtension("docx") | filters.Document.FileExtension("html") | filters.Document.FileExtension("htm")
 NOT_TEXT = (
     filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
     | filters.Document.ALL | filters.LOCATION | filters.CONTACT | filters.ANIMATION | filters.POLL
@@ -65,10 +68,13 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CommandHandler("ask", handlers.ask))
     for name, handler in ADMIN_COMMANDS.items():
         app.add_handler(CommandHandler(name, handler))
-    app.add_handler(MessageHandler(private & filters.Document.FileExtension("txt"), admin.upload))
+    # An admin's document of any other type is refused by name; anyone else's gets the usual note.
+    admins = filters.User(user_id=settings.admin_ids, allow_empty=False)
+    app.add_handler(MessageHandler(private & (UPLOAD_TYPES | (filters.Document.ALL & admins)), admin.upload))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     app.add_handler(MessageHandler(private & NOT_TEXT, handlers.not_text))
+    app.add_handler(CallbackQueryHandler(admin.confirm, pattern=admin.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_error_handler(handlers.on_error)
     return app

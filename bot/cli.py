@@ -18,6 +18,8 @@ from retrieval.calibrate import calibrate
 from retrieval.confidence import FEATURES
 from retrieval.confidence import FILE as CONFIDENCE_FILE
 from retrieval.evaluate import evaluate, load_questions
+from retrieval.corpus import load_corpus, remove_report
+from retrieval.ingest import prepare
 
 from pydantic import ValidationError
 
@@ -25,6 +27,7 @@ from .console import chat, reply
 from .logsetup import setup_logging
 from .querylog import QueryLog, Review, to_csv, to_jsonl
 from .settings import Settings
+from .uploads import preview_lines, report_rows, write
 
 log = logging.getLogger("townqa")
 
@@ -201,6 +204,58 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def confirmed(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Preview a report file, then (confirmed) write it into the corpus folder."""
+    folder = settings.path(settings.seeds)
+    caption = {k: v for k in ("town", "title", "county", "period", "aliases") if (v := getattr(args, k))}
+    data = args.file.read_bytes()
+    try:
+        preview = prepare(folder, args.file.name, data, caption, settings.max_upload_bytes)
+        print("\n".join(preview_lines(preview)))
+        if not confirmed("加入?", args.yes):
+            print("not added")
+            return 1
+        write(folder, preview, data, settings.max_upload_bytes)
+    except CorpusError as exc:
+        print(f"townqa add: not added: {exc}", file=sys.stderr)
+        return 1
+    print(f"added {preview.file} ({preview.fields['town']}); a running bot takes it with /reload")
+    return 0
+
+
+def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        corpus = load_corpus(settings.path(settings.seeds))
+    except CorpusError as exc:
+        print(f"townqa: the corpus cannot be loaded: {exc}", file=sys.stderr)
+        return 1
+    for file, town, period, passages in report_rows(corpus):
+        print(f"{file}\t{town}\t{period or '—'}\t{passages} passages")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if not confirmed(f"remove {args.report}?", args.yes):
+            print("not removed")
+            return 1
+        remove_report(settings.path(settings.seeds), args.report)
+    except CorpusError as exc:
+        print(f"townqa remove: {exc}", file=sys.stderr)
+        return 1
+    print(f"removed {args.report}; a running bot takes it with /reload")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="townqa", description="Questions about town work reports, answered from the reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -231,6 +286,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="output format (default csv)")
     p.add_argument("-n", type=bounded(1, 100000), default=20, metavar="N", help="how many for recent/unanswered")
     p.set_defaults(start=cmd_logs)
+    p = sub.add_parser("add", help="add a report (.pdf, .docx, .html, .txt): preview, confirm, write")
+    p.add_argument("file", type=Path, metavar="FILE")
+    for name in ("town", "title", "county", "period", "aliases"):
+        p.add_argument(f"--{name}", help=f"the report's {name} (else proposed from its first lines)")
+    p.add_argument("--yes", action="store_true", help="add without asking")
+    p.set_defaults(start=cmd_add)
+    p = sub.add_parser("reports", help="list the reports: file, town, period, passages")
+    p.set_defaults(start=cmd_reports)
+    p = sub.add_parser("remove", help="take a report out of the corpus folder")
+    p.add_argument("report", help="its file name, as `townqa reports` lists it")
+    p.add_argument("--yes", action="store_true", help="remove without asking")
+    p.set_defaults(start=cmd_remove)
     p = sub.add_parser("bot", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     p.set_defaults(start=cmd_run)
     p = sub.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console chat")
@@ -241,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for path in getattr(args, "files", []):
+    for path in getattr(args, "files", []) + ([args.file] if getattr(args, "file", None) else []):
         if not path.is_file():
             parser.error(f"{args.command}: no such file: {path}")
     try:

@@ -193,3 +193,8 @@ def reload_html(summary: ReloadSummary) -> str:
 
 def problem_html(what: str, problem: str) -> str:
     return fit([f"⚠️ {escape(what)}", f"<code>{escape(problem)}</code>", "仍在使用原来的索引回答问题。"], separator="\n")
+
+
+def lines_html(title: str, lines: Sequence[str]) -> str:
+    """A bold title over escaped lines (an upload's preview, the report list)."""
+    return "\n".join([f"<b>{escape(title)}</b>", *map(escape, lines)])[:4000]

@@ -8,7 +8,7 @@ around a passage. Nothing here knows about Telegram.
 """
 
 from .chunking import Chunk
-from .corpus import Corpus, CorpusError, Report, add_report, load_corpus
+from .corpus import Corpus, CorpusError, Report, add_report, load_corpus, remove_report
 from .search import Answer, Context, Engine, Hit, Thresholds
 
-__all__ = ["Answer", "Chunk", "Context", "Corpus", "CorpusError", "Engine", "Hit", "Report", "Thresholds", "add_report", "load_corpus"]
+__all__ = ["Answer", "Chunk", "Context", "Corpus", "CorpusError", "Engine", "Hit", "Report", "Thresholds", "add_report", "load_corpus", "remove_report"]

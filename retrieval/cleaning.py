@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .pages import repair
+
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 CJK = HAN + "\u3000-\u303f\uff00-\uffef“”‘’—…·"
 # Full-width ASCII letters, digits and a few signs that belong with numbers.
@@ -91,7 +93,7 @@ def clean_report(text: str) -> list[Paragraph]:
             paragraphs.append(Paragraph(section, body))
         buffer, lead = "", ""
 
-    lines = [normalize_width(raw).strip() for raw in text.splitlines()]
+    lines = [normalize_width(raw).strip() for raw in repair(text).splitlines()]
     lines = [line for line in lines if line and not (_ONLY_QUOTES.match(line) or _BYLINE.match(line))]
     for i, line in enumerate(lines):
         # A title-like line wins even mid-sentence: the continuations after page

@@ -22,6 +22,8 @@ import rtoml
 MANIFEST = "manifest.toml"
 # A report file name: no folders, no hidden files, ends in .txt.
 SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,150}\.txt$")
+# The file a report was extracted from, kept beside its text so a better extractor can redo it.
+SAFE_ORIGINAL = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,150}\.(pdf|docx|html?)$", re.I)
 
 
 class CorpusError(ValueError):
@@ -178,8 +180,11 @@ def manifest_entry(file: str, fields: dict[str, str], aliases: list[str] | tuple
     return "\n".join(lines) + "\n"
 
 
-def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str], max_bytes: int) -> Callable[[], None]:
-    """Check an uploaded report and write it with its manifest entry.
+def add_report(
+    folder: Path | str, file: str, data: bytes, fields: dict[str, str], max_bytes: int,
+    original: tuple[str, bytes] | None = None,
+) -> Callable[[], None]:
+    """Check an uploaded report and write it with its manifest entry (and the file it was extracted from).
 
     Nothing is written unless every check passes; the file and the manifest are
     each replaced atomically. Returns a function that undoes both (for a reload
@@ -197,21 +202,57 @@ def add_report(folder: Path | str, file: str, data: bytes, fields: dict[str, str
     corpus = load_corpus(folder)  # the corpus as it is must be sound before it grows
     if (folder / file).exists() or any(r.file == file for r in corpus.reports):
         raise CorpusError(f"{file}: a report of that name exists already")
+    written = [folder / file]
+    if original:
+        if not SAFE_ORIGINAL.match(original[0]):
+            raise CorpusError(f"{original[0][:80]}: not a safe file name (letters, digits, - _ . and .pdf/.docx/.html)")
+        if (folder / original[0]).exists():
+            raise CorpusError(f"{original[0]}: a file of that name exists already")
+        written.append(folder / original[0])
     manifest = folder / MANIFEST
     before = manifest.read_bytes()
     aliases = [a.strip() for a in re.split(r"[,，、]", fields.get("aliases", "")) if a.strip()]
     entry = manifest_entry(file, fields, aliases)
-    _write_atomically(folder / file, data)
+
+    def undo() -> None:
+        for path in written:
+            path.unlink(missing_ok=True)
+        _write_atomically(manifest, before)
+
     try:
+        _write_atomically(folder / file, data)
+        if original:
+            _write_atomically(folder / original[0], original[1])
         _write_atomically(manifest, before.rstrip(b"\n") + b"\n\n" + entry.encode())
         load_corpus(folder)
     except BaseException:
-        (folder / file).unlink(missing_ok=True)
-        _write_atomically(manifest, before)
+        undo()
         raise
+    return undo
+
+
+def remove_report(folder: Path | str, file: str) -> Callable[[], None]:
+    """Take a report, its manifest entry and its original file out; returns a function that puts them back."""
+    folder = Path(folder)
+    corpus = load_corpus(folder)
+    if not any(r.file == file for r in corpus.reports):
+        raise CorpusError(f"{file[:80]}: no such report")
+    manifest = folder / MANIFEST
+    before = manifest.read_bytes()
+    data = rtoml.loads(before.decode("utf-8"))
+    kept = [e for e in data["report"] if e.get("file") != file]
+    if not kept:
+        raise CorpusError(f"{file}: the last report cannot be removed")
+    stem = file[: -len(".txt")]
+    removed = {p: p.read_bytes() for p in folder.iterdir() if p.name == file or (p.stem == stem and SAFE_ORIGINAL.match(p.name))}
+    text = "\n".join(manifest_entry(e["file"], e, e.get("aliases", [])) for e in kept)
+    _write_atomically(manifest, text.encode())
+    for path in removed:
+        path.unlink()
 
     def undo() -> None:
-        (folder / file).unlink(missing_ok=True)
+        for path, content in removed.items():
+            _write_atomically(path, content)
         _write_atomically(manifest, before)
 
     return undo

@@ -128,9 +128,27 @@ async def upload(emu: Emulator, user: int, name: str, content: bytes, caption: s
     return [e["message"]["text"] for e in await emu.wait_for_messages(user, count=count, timeout=30)]
 
 
+async def upload_preview(emu: Emulator, user: int, name: str, content: bytes, caption: str | None = None) -> dict:
+    """Send a document as `user`; the bot's reply (its preview, with buttons)."""
+    await emu.send_document(user, name, content, caption=caption)
+    (reply,) = await emu.wait_for_messages(user, timeout=60)
+    return reply
+
+
+async def press(emu: Emulator, user: int, reply: dict, button: str, count: int = 1) -> list[str]:
+    """Press the button labelled `button` under the bot's message `reply`."""
+    keyboard = {b["text"]: b["callback_data"] for row in reply["message"]["reply_markup"]["inline_keyboard"] for b in row}
+    await emu.send_callback(user, reply, keyboard[button])
+    return [e["message"]["text"] for e in await emu.wait_for_messages(user, count=count, timeout=60)]
+
+
 async def test_an_admin_adds_a_report_from_the_chat(emu: Emulator, bot, seeds: Path):
     text = "后桥镇2025年工作总结。全年新建口袋公园9个，改造农贸市场2处。".encode()
-    replies = await upload(emu, ADMIN, "007_houqiao.txt", text, "town=后桥镇 title=后桥镇2025年工作总结 aliases=后桥 county=句容市")
+    preview = await upload_preview(emu, ADMIN, "007_houqiao.txt", text, "town=后桥镇 title=后桥镇2025年工作总结 aliases=后桥 county=句容市")
+    shown = preview["message"]["text"]
+    assert "镇/街道：后桥镇" in shown and "别名：后桥" in shown and "文字很少" in shown
+    assert not (seeds / "007_houqiao.txt").exists()  # nothing written before 加入
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
     assert "新增：007_houqiao.txt" in replies[0]
     assert (seeds / "007_houqiao.txt").read_bytes() == text
     assert 'town = "后桥镇"' in (seeds / "manifest.toml").read_text(encoding="utf-8")
@@ -149,6 +167,11 @@ async def test_an_admin_adds_a_report_from_the_chat(emu: Emulator, bot, seeds: P
         ("x" * 300 + ".txt", b"text", "town=甲镇 title=甲", "not a safe file name"),
         ("008_c.txt", "内容。".encode(), "title=只有标题", "say its town"),
         ("008_d.txt", "内容。".encode(), None, "say its town"),
+        ("008_f.exe", b"MZ\x90\x00", None, "not supported"),
+        ("008_g.pdf", b"%PDF-1.4 broken", None, "not a readable PDF"),
+        ("008_h.docx", b"PK not really", None, "not a readable .docx"),
+        ("008_i.txt", b"only latin text here.", "town=甲镇 title=甲", "no Chinese text"),
+        ("008_j.txt", (SEEDS / "000_625f6384119427ea.txt").read_bytes(), None, "the same text as 000_625f6384119427ea.txt"),
         ("000_625f6384119427ea.txt", "内容。".encode(), "town=甲镇 title=甲", "exists already"),
         ("008_e.txt", "长".encode() * 40_000, "town=甲镇 title=甲", "more than the limit"),
     ],

@@ -1,0 +1,98 @@
+"""Text out of a report as published: .pdf, .docx, .html or .txt, one small reader per format.
+
+Pages of a PDF are joined with a form feed, so cleaning can tell running headers and
+footers (the same line on many pages) from the text. Nothing here judges the text;
+validation.py does.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import PurePath
+
+PAGE_BREAK = "\f"
+# A .docx is a zip: refuse it before parsing when it would unpack to more than this, or compress too well.
+DOCX_MAX_UNPACKED = 50_000_000
+DOCX_MAX_RATIO = 100
+
+
+class ExtractError(ValueError):
+    """The document cannot be read; the message says why, for the admin."""
+
+
+def pdf_text(data: bytes) -> list[str]:
+    """The text of each page (pypdf: see benchmarks/pdf_extractors.py for why not pdfminer.six)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ExtractError("the PDF is encrypted (password-protected); send an unprotected copy")
+        return [page.extract_text() or "" for page in reader.pages]
+    except ExtractError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ExtractError(f"not a readable PDF ({exc.__class__.__name__}: {str(exc)[:100]})") from exc
+
+
+def check_zip(data: bytes) -> None:
+    """Refuse a zip bomb from the sizes its directory announces, before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ExtractError("not a readable .docx (not a zip archive)") from exc
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > DOCX_MAX_UNPACKED or unpacked > DOCX_MAX_RATIO * max(len(data), 1):
+        raise ExtractError(f"the .docx would unpack to {unpacked} bytes from {len(data)}: refused as a zip bomb")
+
+
+def docx_text(data: bytes) -> list[str]:
+    """Paragraphs and table cells in document order, as one page."""
+    check_zip(data)
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise ExtractError(f"not a readable .docx ({exc.__class__.__name__})") from exc
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        lines += [cell.text for row in table.rows for cell in row.cells]
+    return ["\n".join(lines)]
+
+
+def html_text(data: bytes) -> list[str]:
+    """The visible text of a web page, without scripts, styles, navigation, headers and footers."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+        tag.decompose()
+    root = soup.body or soup
+    return [root.get_text("\n")]
+
+
+def txt_text(data: bytes) -> list[str]:
+    try:
+        return [data.decode("utf-8-sig")]
+    except UnicodeDecodeError as exc:
+        raise ExtractError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+
+
+READERS: dict[str, Callable[[bytes], list[str]]] = {
+    ".pdf": pdf_text, ".docx": docx_text, ".html": html_text, ".htm": html_text, ".txt": txt_text,
+}
+
+
+def extract(name: str, data: bytes) -> str:
+    """The document's text, pages separated by PAGE_BREAK; ExtractError when it cannot be read."""
+    suffix = PurePath(name).suffix.lower()
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise ExtractError(f"file type '{suffix or name}' not supported: send .pdf, .docx, .html or .txt")
+    return PAGE_BREAK.join(page.replace("\x00", "") for page in reader(data))

@@ -1,0 +1,152 @@
+"""Reports as published, uploaded through the emulator as an admin would: PDF and .docx made here from text."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.settings import Settings
+
+from .botharness import running_bot
+from .conftest import SEEDS
+from .documents import report_docx, report_pdf
+from .emulator import TOKEN, Emulator
+from .test_admin_e2e import press, question, upload_preview
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ADMIN, STRANGER = 42, 77
+# A town not among the five seeds: the text of one seed with its names replaced, with a title line naming it.
+NEW_TOWN = "茅山镇2024年政府工作报告\n" + (SEEDS / "000_625f6384119427ea.txt").read_text(encoding="utf-8").replace("后白", "茅山")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ingest") / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(emu: Emulator, seeds: Path):
+    tmp = seeds.parent
+    settings = Settings(
+        telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, seeds=seeds,
+        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN], max_upload_bytes=2_000_000,
+    )
+    async with running_bot(settings) as app:
+        yield app
+
+
+def snapshot(seeds: Path) -> tuple[bytes, list[str]]:
+    return (seeds / "manifest.toml").read_bytes(), sorted(p.name for p in seeds.iterdir())
+
+
+async def test_a_new_town_as_pdf_is_answered_by_name_and_alias_after_adding(emu: Emulator, bot, seeds: Path):
+    before = snapshot(seeds)
+    pdf = report_pdf(NEW_TOWN, header="茅山镇人民政府")
+    preview = await upload_preview(emu, ADMIN, "maoshan.pdf", pdf)
+    shown = preview["message"]["text"]
+    assert "镇/街道：茅山镇" in shown and "标题：茅山镇2024年政府工作报告" in shown and "时期：2024年" in shown
+    assert "别名：茅山" in shown and shown.count("例句：") == 3
+    assert snapshot(seeds) == before  # the preview changes nothing
+    assert "📍 <b>茅山镇" not in await question(emu, 5, "茅山镇2025年地区生产总值是多少")
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
+    assert "新增：maoshan.txt" in replies[0]
+    assert (seeds / "maoshan.pdf").read_bytes() == pdf  # the original kept beside its text
+    for asked in ("茅山镇2025年地区生产总值是多少", "茅山2025年地区生产总值是多少"):
+        reply = await question(emu, 5, asked)
+        assert "66.11亿元" in reply and "📍 <b>茅山镇" in reply, reply
+    await emu.send_command(5, "/towns")
+    (towns,) = await emu.wait_for_messages(5, timeout=30)
+    assert "茅山镇" in towns["message"]["text"]
+
+
+async def test_cancel_writes_nothing(emu: Emulator, bot, seeds: Path):
+    before = snapshot(seeds)
+    text = NEW_TOWN.replace("茅山", "白兔")
+    preview = await upload_preview(emu, ADMIN, "baitu.docx", report_docx(text))
+    assert "镇/街道：白兔镇" in preview["message"]["text"]
+    (reply,) = await press(emu, ADMIN, preview, "❌ 取消")
+    assert "已取消" in reply and snapshot(seeds) == before
+    (again,) = await press(emu, ADMIN, preview, "✅ 加入")  # the pending upload is gone
+    assert "已过期" in again and snapshot(seeds) == before
+
+
+async def test_a_docx_answers_the_same_question_as_its_txt(emu: Emulator, bot, seeds: Path):
+    text = NEW_TOWN.replace("茅山", "天王")
+    preview = await upload_preview(emu, ADMIN, "tianwang.docx", report_docx(text))
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
+    assert "新增：tianwang.txt" in replies[0]
+    reply = await question(emu, 5, "天王镇2025年地区生产总值是多少")
+    assert "66.11亿元" in reply and "📍 <b>天王镇" in reply
+
+
+def zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * 60_000_000)
+    return out.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(report_pdf("某镇工作报告。"))))
+    writer.encrypt("secret")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def scanned_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.rect(50, 50, 400, 600, fill=1)  # an image-like page with no text
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "problem"),
+    [
+        ("bomb.docx", zip_bomb, "zip bomb"),
+        ("locked.pdf", encrypted_pdf, "encrypted"),
+        ("scan.pdf", scanned_pdf, "no text layer"),
+        ("english.pdf", lambda: report_pdf("Annual report of the town."), "no Chinese text"),
+        ("again.pdf", lambda: report_pdf("x"), "same text"),
+    ],
+)
+async def test_a_bad_document_is_refused_with_its_reason_and_nothing_changes(emu: Emulator, bot, seeds: Path, name, make, problem):
+    data = make()
+    if name == "again.pdf":  # a PDF of a report already there (same extracted text as its .txt)
+        data = (seeds / "maoshan.pdf").read_bytes()
+    before = snapshot(seeds)
+    reply = await upload_preview(emu, ADMIN, name, data)
+    assert "没有添加" in reply["message"]["text"] and problem in reply["message"]["text"], reply["message"]["text"]
+    assert "reply_markup" not in reply["message"]
+    assert snapshot(seeds) == before
+
+
+async def test_reports_and_remove_are_admin_only_and_remove_asks_first(emu: Emulator, bot, seeds: Path):
+    await emu.send_command(STRANGER, "/reports")
+    (refused,) = await emu.wait_for_messages(STRANGER, timeout=30)
+    assert "无权限" in refused["message"]["text"]
+    await emu.send_command(ADMIN, "/reports")
+    (listing,) = await emu.wait_for_messages(ADMIN, timeout=30)
+    assert "maoshan.txt · 茅山镇 · 2024年" in listing["message"]["text"]
+    await emu.send_command(ADMIN, "/remove maoshan.txt")
+    (ask,) = await emu.wait_for_messages(ADMIN, timeout=30)
+    assert (seeds / "maoshan.txt").exists()
+    replies = await press(emu, ADMIN, ask, "🗑 移除")
+    assert "移除：maoshan.txt" in replies[0] or "maoshan.txt" in replies[0], replies
+    assert not (seeds / "maoshan.txt").exists() and not (seeds / "maoshan.pdf").exists()
+    assert "📍 <b>茅山镇" not in await question(emu, 5, "茅山镇2025年地区生产总值是多少")
