@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 from telegram.ext import Application
 
@@ -18,7 +20,8 @@ from bot.querylog import QueryLog
 from bot.settings import Settings
 from bot.state import BotState
 
-from .conftest import ROOT
+from .conftest import ROOT, SEEDS
+from .emulator import TOKEN
 
 
 class Captured(logging.Handler):
@@ -30,6 +33,25 @@ class Captured(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append((record.levelno, self.format(record)))
+
+
+def copied_seeds(parent: Path) -> Path:
+    """The bundled reports in a folder of the test's own, for tests that add or remove reports."""
+    folder = parent / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@contextlib.asynccontextmanager
+async def admin_bot(base_url: str, seeds: Path, admin: int, max_upload_bytes: int) -> AsyncIterator[Application]:
+    """The bot on those reports, with its log and cache beside them and one admin."""
+    tmp = seeds.parent
+    settings = Settings(
+        telegram_bot_token=TOKEN, telegram_base_url=base_url, seeds=seeds,
+        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[admin], max_upload_bytes=max_upload_bytes,
+    )
+    async with running_bot(settings) as app:
+        yield app
 
 
 @contextlib.asynccontextmanager

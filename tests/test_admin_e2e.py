@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from bot.settings import Settings
 
-from .botharness import running_bot
+from .botharness import admin_bot, copied_seeds
 from .conftest import SEEDS
-from .emulator import TOKEN, Emulator
+from .emulator import Emulator
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -23,19 +21,12 @@ MANIFEST_ENTRY = '\n[[report]]\nfile = "005_baohua.txt"\ntown = "宝华镇"\nali
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("corpus") / "seeds"
-    shutil.copytree(SEEDS, folder)
-    return folder
+    return copied_seeds(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(emu: Emulator, seeds: Path):
-    tmp = seeds.parent
-    settings = Settings(
-        telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, seeds=seeds,
-        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN], max_upload_bytes=100_000,
-    )
-    async with running_bot(settings) as app:
+    async with admin_bot(emu.base_url, seeds, ADMIN, max_upload_bytes=100_000) as app:
         yield app
 
 

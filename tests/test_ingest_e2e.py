@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from bot.settings import Settings
 
-from .botharness import running_bot
+from .botharness import admin_bot, copied_seeds
 from .conftest import SEEDS
 from .documents import report_docx, report_pdf
-from .emulator import TOKEN, Emulator
+from .emulator import Emulator
 from .test_admin_e2e import press, question, upload_preview
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -27,19 +25,12 @@ NEW_TOWN = "茅山镇2024年政府工作报告\n" + (SEEDS / "000_625f6384119427
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ingest") / "seeds"
-    shutil.copytree(SEEDS, folder)
-    return folder
+    return copied_seeds(tmp_path_factory.mktemp("ingest"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(emu: Emulator, seeds: Path):
-    tmp = seeds.parent
-    settings = Settings(
-        telegram_bot_token=TOKEN, telegram_base_url=emu.base_url, seeds=seeds,
-        db=tmp / "log.sqlite3", cache_dir=tmp / "cache", admin_ids=[ADMIN], max_upload_bytes=2_000_000,
-    )
-    async with running_bot(settings) as app:
+    async with admin_bot(emu.base_url, seeds, ADMIN, max_upload_bytes=2_000_000) as app:
         yield app
 
 
