@@ -42,6 +42,7 @@ _ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多�
 # A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
 _QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
 PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")
+TOWN_SUFFIXES = ("街道", "镇", "乡")  # the places a report is about: a question naming another is not about ours
 # Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
 _DETERMINERS = "哪几各每这那某本该此其全"
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -70,6 +71,11 @@ class Question:
         if not self.wants:
             return 1.0
         return 1.0 if any(u and FAMILY[u] == self.wants for u in units) else 0.5
+
+    @property
+    def other_towns(self) -> tuple[str, ...]:
+        """Towns it names that the corpus has no report of (郭庄镇), when it names none that it has."""
+        return () if self.towns else tuple(p for p in self.places if p.endswith(TOWN_SUFFIXES))
 
     def places_missing(self, passage: str) -> float:
         """The share of the places the question names that the passage does not mention."""

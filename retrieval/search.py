@@ -162,6 +162,8 @@ class Engine:
             if not len(positions):
                 continue
             self._prefer(q, scores, positions, lo)
+            if q.other_towns and not self._named(q.other_towns, positions, scores, lo):
+                return Answer(text, q.towns, terms, (), 0, reason="a town the reports do not cover")
             order = _best(positions, scores, 2)
             second = float(scores[order[1]]) if len(order) > 1 else 0.0
             evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, inside, lo)
@@ -250,6 +252,12 @@ class Engine:
             scores[pos] *= 1 + NUMBER_PREFERENCE * q.number_fit(text)
             if q.places:
                 scores[pos] *= 1 + PLACE_PREFERENCE * (1 - q.places_missing(text))
+
+    def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
+        """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a
+        town: then passages name it)."""
+        best = _best(positions, scores, CANDIDATES)
+        return any(p in self.index.chunks[lo + int(pos)].text for pos in best for p in places)
 
     def _evidence(self, q: Question, chunk_id: int, first: float, second: float, inside: np.ndarray, lo: int) -> Evidence:
         """What the best passage holds of the question (see confidence.Evidence); inside: the chunks searched."""
