@@ -2,7 +2,7 @@
 
 Pages of a PDF are joined with a form feed, so cleaning can tell running headers and
 footers (the same line on many pages) from the text. Nothing here judges the text;
-validation.py does.
+ingest.py does.
 """
 
 from __future__ import annotations

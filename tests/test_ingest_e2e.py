@@ -78,6 +78,28 @@ async def test_a_docx_answers_the_same_question_as_its_txt(emu: Emulator, bot, s
     assert "66.11亿元" in reply and "📍 <b>天王镇" in reply
 
 
+def web_page(text: str) -> bytes:
+    """A report as a government site publishes it: navigation, a script and a footer around the text."""
+    body = "".join(f"<p>{line}</p>" for line in text.splitlines() if line.strip())
+    return (
+        "<html><head><title>政府工作报告</title><script>var 统计代码 = 1;</script></head><body>"
+        "<nav>首页 | 政务公开 | 网站导航</nav>"
+        f"<div class='article'>{body}</div>"
+        "<footer>版权所有 某某镇人民政府 苏ICP备00000000号</footer></body></html>"
+    ).encode("utf-8")
+
+
+async def test_a_web_page_answers_the_same_question_as_its_txt(emu: Emulator, bot, seeds: Path):
+    text = NEW_TOWN.replace("茅山", "华阳")
+    preview = await upload_preview(emu, ADMIN, "huayang.html", web_page(text))
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
+    assert "新增：huayang.txt" in replies[0]
+    written = (seeds / "huayang.txt").read_text(encoding="utf-8")
+    assert "网站导航" not in written and "统计代码" not in written and "版权所有" not in written
+    reply = await question(emu, 5, "华阳镇2025年地区生产总值是多少")
+    assert "66.11亿元" in reply and "📍 <b>华阳镇" in reply
+
+
 def zip_bomb() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
