@@ -13,7 +13,7 @@ from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, Comm
 
 from retrieval import CorpusError
 
-from . import admin, handlers
+from . import admin, buttons, handlers
 from .querylog import QueryLog
 from .reload import ReloadBusy, reload_engine
 from .settings import Settings
@@ -69,7 +69,10 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     app.add_handler(MessageHandler(private & NOT_TEXT, handlers.not_text))
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(CallbackQueryHandler(handlers.more_button, pattern=buttons.PATTERNS[buttons.MORE]))
+    app.add_handler(CallbackQueryHandler(handlers.context_button, pattern=buttons.PATTERNS[buttons.CONTEXT]))
+    app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=buttons.PATTERNS[buttons.FEEDBACK]))
+    app.add_handler(CallbackQueryHandler(handlers.expired_button))  # last: whatever no pattern above took
     app.add_error_handler(handlers.on_error)
     return app
 

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval import Context, Hit, Report
 
+from . import buttons
 from .querylog import Stats
 from .reload import ReloadSummary
 
@@ -128,19 +129,19 @@ def help_html(reports: list[Report], bot_username: str | None) -> str:
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:
-    """Buttons under passages first..first+count-1 (0-based ranks) of a stored question.
-
-    Callback data (at most 64 bytes): m:<query>:<next rank>, c:<query>:<rank>, f:<query>:<1|-1>.
-    """
+    """Buttons under passages first..first+count-1 (0-based ranks) of a stored question."""
     context = [
-        InlineKeyboardButton("📄 上下文" if count == 1 else f"📄 {rank + 1}", callback_data=f"c:{query_id}:{rank}")
+        InlineKeyboardButton("📄 上下文" if count == 1 else f"📄 {rank + 1}", callback_data=buttons.data(buttons.CONTEXT, query_id, rank))
         for rank in range(first, first + count)
     ]
     rows = [context]
     if more:
-        rows.append([InlineKeyboardButton("➕ 更多结果", callback_data=f"m:{query_id}:{first + count}")])
+        rows.append([InlineKeyboardButton("➕ 更多结果", callback_data=buttons.data(buttons.MORE, query_id, first + count))])
     rows.append(
-        [InlineKeyboardButton("👍", callback_data=f"f:{query_id}:1"), InlineKeyboardButton("👎", callback_data=f"f:{query_id}:-1")]
+        [
+            InlineKeyboardButton("👍", callback_data=buttons.data(buttons.FEEDBACK, query_id, 1)),
+            InlineKeyboardButton("👎", callback_data=buttons.data(buttons.FEEDBACK, query_id, -1)),
+        ]
     )
     return InlineKeyboardMarkup(rows)
 
