@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 
-from . import buttons, render
+from . import buttons, render, smalltalk
 from .questions import clean_question, question_problem
 from .querylog import elapsed_ms, entry_for
 from .state import BotState, state
@@ -36,6 +36,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     problem = question_problem(question, st.settings.max_question_chars)
     if problem:
         await reply_html(message, render.escape(problem))
+        return
+    talk = smalltalk.kind_of(question)
+    if talk:
+        await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
     if user and not st.limiter.allow(user.id):
         await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")

@@ -105,6 +105,29 @@ def context_html(context: Context) -> str:
     return fit([header, f"<blockquote>{text}</blockquote>"], separator="\n")
 
 
+SMALL_TALK = {
+    "greeting": "👋 你好！我回答工作报告里的问题，引用原文并注明出处。",
+    "thanks": "😊 不客气！还有问题随时问我。",
+    "who": "🤖 我是工作报告问答机器人：回答 {towns} 工作报告里的问题，引用原文并注明出自哪个镇、哪份报告。",
+    "how": "💡 直接发问题就行，最好写明镇名和年份；/towns 查看收录的报告，/help 查看帮助。",
+}
+
+
+def examples_for(reports: list[Report], count: int = 2) -> list[str]:
+    """Example questions about towns that are loaded: the stock ones first, then one per other town."""
+    towns = list(dict.fromkeys(r.town for r in reports))
+    stock = [e for e in EXAMPLES if any(e.startswith(t) for t in towns)]
+    made = [f"{t}的主要工作有哪些？" for t in towns if not any(e.startswith(t) for e in stock)]
+    return (stock + made)[:count]
+
+
+def small_talk_html(kind: str, reports: list[Report]) -> str:
+    """A short friendly reply with two example questions."""
+    towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
+    examples = "\n".join(f"• {escape(e)}" for e in examples_for(reports))
+    return fit([SMALL_TALK[kind].format(towns=towns), f"可以这样问：\n{examples}"], separator="\n")
+
+
 def towns_html(reports: list[Report]) -> str:
     lines = ["🗂 <b>收录的工作报告</b>"]
     for r in reports:
