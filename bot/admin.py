@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from retrieval import CorpusError, load_corpus, remove_report
 from retrieval.ingest import prepare
 
-from . import render
+from . import buttons, render
 from .handlers import reply_html
 from .querylog import Review, to_csv
 from .reload import ReloadBusy, reload_engine
@@ -27,7 +27,6 @@ from .uploads import preview_lines, report_rows, write
 log = logging.getLogger(__name__)
 
 PENDING_SECONDS = 600  # an unconfirmed upload or removal is forgotten after this
-BUTTON_PATTERN = r"^ingest:(add|cancel|remove):"
 CAPTION_FIELD = re.compile(r"(town|title|aliases|county|city|province|period)\s*[=＝]\s*(.*?)(?=\s+\w+\s*[=＝]|$)", re.S)
 
 
@@ -82,8 +81,8 @@ def _pending(context: ContextTypes.DEFAULT_TYPE, action: str, item) -> str:
 
 def _buttons(token: str, yes: str, action: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(yes, callback_data=f"ingest:{action}:{token}"),
-        InlineKeyboardButton("❌ 取消", callback_data=f"ingest:cancel:{token}"),
+        InlineKeyboardButton(yes, callback_data=buttons.confirm_data(action, token)),
+        InlineKeyboardButton("❌ 取消", callback_data=buttons.confirm_data("cancel", token)),
     ]])
 
 
@@ -139,7 +138,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     st = state(context)
     query = update.callback_query
     await query.answer()
-    _, action, token = query.data.split(":", 2)
+    action, token = buttons.parse_confirm(query.data)  # routed here by its pattern
     pending = context.chat_data.get("ingest")
     if not pending or pending[0] != token or pending[3] < time.monotonic():
         await reply_html(update.effective_message, "这个按钮已过期，请重新发送。")

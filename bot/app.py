@@ -9,11 +9,13 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters,
+)
 
 from retrieval import CorpusError
 
-from . import admin, handlers
+from . import admin, buttons, handlers
 from .querylog import QueryLog
 from .reload import ReloadBusy, reload_engine
 from .settings import Settings
@@ -74,8 +76,11 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     app.add_handler(MessageHandler(private & NOT_TEXT, handlers.not_text))
-    app.add_handler(CallbackQueryHandler(admin.confirm, pattern=admin.BUTTON_PATTERN))
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(CallbackQueryHandler(admin.confirm, pattern=buttons.PATTERNS[buttons.CONFIRM]))
+    app.add_handler(CallbackQueryHandler(handlers.more_button, pattern=buttons.PATTERNS[buttons.MORE]))
+    app.add_handler(CallbackQueryHandler(handlers.context_button, pattern=buttons.PATTERNS[buttons.CONTEXT]))
+    app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=buttons.PATTERNS[buttons.FEEDBACK]))
+    app.add_handler(CallbackQueryHandler(handlers.expired_button))  # last: whatever no pattern above took
     app.add_error_handler(handlers.on_error)
     return app
 
@@ -84,8 +89,7 @@ async def on_startup(app: Application) -> None:
     state: BotState = app.bot_data["state"]
     await state.querylog.open()
     await app.bot.set_my_commands(COMMANDS)
-    if state.settings.log_retention_days:
-        app.bot_data["pruning"] = asyncio.create_task(prune_daily(state))
+    schedule_pruning(app)
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))
     except (NotImplementedError, RuntimeError, AttributeError):  # not the main thread, or no SIGHUP here
@@ -94,9 +98,6 @@ async def on_startup(app: Application) -> None:
 
 
 async def on_shutdown(app: Application) -> None:
-    task = app.bot_data.pop("pruning", None)
-    if task:
-        task.cancel()
     await app.bot_data["state"].querylog.close()
 
 
@@ -110,15 +111,24 @@ async def reload_on_signal(state: BotState) -> None:
         log.warning("SIGHUP reload refused, the old index stays in service: %s", exc)
 
 
-async def prune_daily(state: BotState) -> None:
-    """Delete questions older than the retention period, at start and then once a day."""
-    while True:
-        try:
-            removed = await state.querylog.prune(state.settings.log_retention_days)
-            log.info("query log: %d questions older than %d days removed", removed, state.settings.log_retention_days)
-        except aiosqlite.Error as exc:
-            log.warning("query log: pruning failed (%s); will try again tomorrow", exc)
-        await asyncio.sleep(24 * 3600)
+PRUNE_EVERY = 24 * 3600  # seconds
+
+
+def schedule_pruning(app: Application) -> None:
+    """With a retention period, prune the query log at start and then once a day, on PTB's job queue."""
+    if app.bot_data["state"].settings.log_retention_days:
+        app.job_queue.run_repeating(prune_log, interval=PRUNE_EVERY, first=0, name="prune query log")
+
+
+async def prune_log(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete questions older than the retention period; a failure waits for tomorrow's run."""
+    state: BotState = context.bot_data["state"]
+    days = state.settings.log_retention_days
+    try:
+        removed = await state.querylog.prune(days)
+        log.info("query log: %d questions older than %d days removed", removed, days)
+    except aiosqlite.Error as exc:
+        log.warning("query log: pruning failed (%s); will try again tomorrow", exc)
 
 
 def run_bot(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 
-from . import render
+from . import buttons, render, smalltalk
 from .questions import clean_question, question_problem
 from .querylog import elapsed_ms, entry_for
 from .state import BotState, state
@@ -22,7 +22,6 @@ from .state import BotState, state
 log = logging.getLogger(__name__)
 
 LOGGED_RESULTS = 10  # results stored per question: what 「上下文」 can point at
-CALLBACK = re.compile(r"([mcf]):([0-9]{1,12}):(-?[0-9]{1,6})")
 
 
 async def reply_html(message: Message, text: str, **kwargs) -> Message:
@@ -37,6 +36,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     problem = question_problem(question, st.settings.max_question_chars)
     if problem:
         await reply_html(message, render.escape(problem))
+        return
+    talk = smalltalk.kind_of(question)
+    if talk:
+        await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
     if user and not st.limiter.allow(user.id):
         await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")
@@ -114,49 +117,70 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update.effective_message, "我只能回答文字问题 🙂 请用文字提问，例如「后白镇2025年地区生产总值是多少？」")
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """「更多结果」「上下文」👍👎. Old or forged data gets a polite note, never an exception."""
+EXPIRED = "这个按钮已过期，请重新提问。"
+
+
+async def _pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str):
+    """The button and its logged question, or None after telling the user the button has expired."""
     query = update.callback_query
-    st = state(context)
-    match = CALLBACK.fullmatch(query.data or "")
-    stored = await st.querylog.get(int(match.group(2))) if match else None
+    pressed = buttons.parse(kind, query.data)
+    stored = await state(context).querylog.get(pressed.query_id) if pressed else None
     if stored is None:
-        await query.answer("这个按钮已过期，请重新提问。")
+        await query.answer(EXPIRED)
+        return None
+    return pressed, stored
+
+
+async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """「更多结果」: the next passages of the stored question."""
+    found = await _pressed(update, context, buttons.MORE)
+    if found is None:
         return
-    kind, arg = match.group(1), int(match.group(3))
-    if kind == "f":
-        if arg not in (1, -1):
-            await query.answer("这个按钮已过期，请重新提问。")
-            return
-        ok = await st.querylog.feedback(stored.id, query.from_user.id, arg)
-        await query.answer("谢谢反馈！" if ok else "反馈暂时没有记下，请稍后再试。")
+    pressed, stored = found
+    query, st = update.callback_query, state(context)
+    answer = await asyncio.to_thread(st.engine.search, stored.question, st.settings.top_k, pressed.arg)
+    if not answer.hits:
+        await query.answer("没有更多结果了。")
         return
-    engine = st.engine
-    if kind == "m":
-        answer = await asyncio.to_thread(engine.search, stored.question, st.settings.top_k, max(arg, 0))
-        if not answer.hits:
-            await query.answer("没有更多结果了。")
-            return
-        await query.answer()
-        shown = arg + len(answer.hits)
-        keyboard = render.answer_keyboard(stored.id, arg, len(answer.hits), answer.total > shown)
-        html = render.answer_html(answer.hits, first_rank=arg + 1)
-        await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await query.answer()
+    shown = pressed.arg + len(answer.hits)
+    keyboard = render.answer_keyboard(stored.id, pressed.arg, len(answer.hits), answer.total > shown)
+    html = render.answer_html(answer.hits, first_rank=pressed.arg + 1)
+    await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """「上下文」: the sentences around one passage of the stored answer."""
+    found = await _pressed(update, context, buttons.CONTEXT)
+    if found is None:
         return
-    # kind == "c": the sentences around one passage of the stored answer
+    pressed, stored = found
+    query, engine = update.callback_query, state(context).engine
     if stored.index_key != engine.key:
         await query.answer("报告已经更新，请重新提问。")
         return
-    if not 0 <= arg < len(stored.results):
-        await query.answer("这个按钮已过期，请重新提问。")
-        return
-    around = engine.context(stored.results[arg][0])
+    around = engine.context(stored.results[pressed.arg][0]) if pressed.arg < len(stored.results) else None
     if around is None:
-        await query.answer("这个按钮已过期，请重新提问。")
+        await query.answer(EXPIRED)
         return
     await query.answer()
-    html = render.context_html(around)
-    await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML)
+    await context.bot.send_message(update.effective_chat.id, render.context_html(around), parse_mode=ParseMode.HTML)
+
+
+async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎, stored with the question."""
+    found = await _pressed(update, context, buttons.FEEDBACK)
+    if found is None:
+        return
+    pressed, stored = found
+    query = update.callback_query
+    ok = await state(context).querylog.feedback(stored.id, query.from_user.id, pressed.arg)
+    await query.answer("谢谢反馈！" if ok else "反馈暂时没有记下，请稍后再试。")
+
+
+async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button data: old or forged. A polite note, never an exception."""
+    await update.callback_query.answer(EXPIRED)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

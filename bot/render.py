@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval import Context, Hit, Report
 
+from . import buttons
 from .querylog import Stats
 from .reload import ReloadSummary
 
@@ -104,6 +105,29 @@ def context_html(context: Context) -> str:
     return fit([header, f"<blockquote>{text}</blockquote>"], separator="\n")
 
 
+SMALL_TALK = {
+    "greeting": "👋 你好！我回答工作报告里的问题，引用原文并注明出处。",
+    "thanks": "😊 不客气！还有问题随时问我。",
+    "who": "🤖 我是工作报告问答机器人：回答 {towns} 工作报告里的问题，引用原文并注明出自哪个镇、哪份报告。",
+    "how": "💡 直接发问题就行，最好写明镇名和年份；/towns 查看收录的报告，/help 查看帮助。",
+}
+
+
+def examples_for(reports: list[Report], count: int = 2) -> list[str]:
+    """Example questions about towns that are loaded: the stock ones first, then one per other town."""
+    towns = list(dict.fromkeys(r.town for r in reports))
+    stock = [e for e in EXAMPLES if any(e.startswith(t) for t in towns)]
+    made = [f"{t}的主要工作有哪些？" for t in towns if not any(e.startswith(t) for e in stock)]
+    return (stock + made)[:count]
+
+
+def small_talk_html(kind: str, reports: list[Report]) -> str:
+    """A short friendly reply with two example questions."""
+    towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
+    examples = "\n".join(f"• {escape(e)}" for e in examples_for(reports))
+    return fit([SMALL_TALK[kind].format(towns=towns), f"可以这样问：\n{examples}"], separator="\n")
+
+
 def towns_html(reports: list[Report]) -> str:
     lines = ["🗂 <b>收录的工作报告</b>"]
     for r in reports:
@@ -128,19 +152,19 @@ def help_html(reports: list[Report], bot_username: str | None) -> str:
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:
-    """Buttons under passages first..first+count-1 (0-based ranks) of a stored question.
-
-    Callback data (at most 64 bytes): m:<query>:<next rank>, c:<query>:<rank>, f:<query>:<1|-1>.
-    """
+    """Buttons under passages first..first+count-1 (0-based ranks) of a stored question."""
     context = [
-        InlineKeyboardButton("📄 上下文" if count == 1 else f"📄 {rank + 1}", callback_data=f"c:{query_id}:{rank}")
+        InlineKeyboardButton("📄 上下文" if count == 1 else f"📄 {rank + 1}", callback_data=buttons.data(buttons.CONTEXT, query_id, rank))
         for rank in range(first, first + count)
     ]
     rows = [context]
     if more:
-        rows.append([InlineKeyboardButton("➕ 更多结果", callback_data=f"m:{query_id}:{first + count}")])
+        rows.append([InlineKeyboardButton("➕ 更多结果", callback_data=buttons.data(buttons.MORE, query_id, first + count))])
     rows.append(
-        [InlineKeyboardButton("👍", callback_data=f"f:{query_id}:1"), InlineKeyboardButton("👎", callback_data=f"f:{query_id}:-1")]
+        [
+            InlineKeyboardButton("👍", callback_data=buttons.data(buttons.FEEDBACK, query_id, 1)),
+            InlineKeyboardButton("👎", callback_data=buttons.data(buttons.FEEDBACK, query_id, -1)),
+        ]
     )
     return InlineKeyboardMarkup(rows)
 

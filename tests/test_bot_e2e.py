@@ -216,3 +216,23 @@ async def test_nothing_at_error_level_and_every_question_logged(bot):
     with sqlite3.connect(bot.bot_data["state"].querylog.path) as db:
         (count,) = db.execute("SELECT count(*) FROM queries").fetchone()
     assert count >= 130
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("你好", "你好！"), ("谢谢！", "不客气"), ("你是谁？", "工作报告问答机器人"), ("怎么用", "直接发问题")],
+)
+async def test_small_talk_gets_a_friendly_reply_with_two_examples_and_is_not_searched(emu: Emulator, bot, text, expected):
+    user = 50 + len(text)
+    reply = await ask(emu, user, text)
+    message = reply["message"]
+    assert expected in message["text"] and "没有找到" not in message["text"]
+    assert message["text"].count("\n• ") == 2 and "后白镇2025年地区生产总值是多少？" in message["text"]
+    assert "reply_markup" not in message
+    with sqlite3.connect(bot.bot_data["state"].querylog.path) as db:
+        assert db.execute("SELECT count(*) FROM queries WHERE question = ?", (text,)).fetchone() == (0,)
+
+
+async def test_a_greeting_before_a_real_question_is_still_searched(emu: Emulator, bot):
+    reply = await ask(emu, 60, "你好，后白镇的地区生产总值是多少")
+    assert "66.11亿元" in reply["message"]["text"] and "📍 <b>后白镇</b>" in reply["message"]["text"]

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import handlers, render
+from bot import buttons, handlers, render
 from bot.questions import MAX_CHARS, clean_question, question_problem
 from retrieval import Answer, Engine
 
@@ -256,20 +256,28 @@ def test_highlighting_ignores_negative_spans(case):
 @example("m:１２:0")
 @example("c:0:٣")
 @example("f:1:1\n")
+@example("f:1:7")
+@example("ingest:add:0123456789abcdef\n")
+@example("ingest:remove:../../etc")
 @given(
     data=st.one_of(
         st.text(ANY_CHAR, max_size=30),
-        st.from_regex(handlers.CALLBACK, fullmatch=True),
+        *(st.from_regex(p, fullmatch=True) for p in buttons.PATTERNS.values()),
         st.builds("{}:{}:{}".format, st.sampled_from("mcfxM"), st.integers(-10, 10**13), st.integers(-(10**7), 10**7)),
     )
 )
 def test_forged_callback_data_is_rejected_or_parsed_into_small_integers(data: str):
-    match = handlers.CALLBACK.fullmatch(data)
-    if match is None:
-        return
-    assert match.group(1) in ("m", "c", "f")
-    query_id, arg = int(match.group(2)), int(match.group(3))
-    assert 0 <= query_id < 10**12 and -999_999 <= arg <= 999_999  # fits SQLite's integer and any list index check
+    confirmed = buttons.parse_confirm(data)
+    assert (confirmed is not None) == bool(buttons.PATTERNS[buttons.CONFIRM].match(data))
+    assert confirmed is None or confirmed[0] in ("add", "remove", "cancel")
+    for kind in (buttons.MORE, buttons.CONTEXT, buttons.FEEDBACK):
+        pattern = buttons.PATTERNS[kind]
+        pressed = buttons.parse(kind, data)
+        assert (pressed is not None) == bool(pattern.match(data))  # what PTB routes is what the handler can read
+        if pressed is None:
+            continue
+        assert 0 <= pressed.query_id < 10**12 and 0 <= pressed.arg < 1_000_000 or pressed.arg == -1
+        assert kind != buttons.FEEDBACK or pressed.arg in (1, -1)
 
 
 @settings(max_examples=300, deadline=None)
@@ -282,22 +290,23 @@ def test_forged_callback_data_is_rejected_or_parsed_into_small_integers(data: st
     more=st.booleans(),
 )
 def test_answer_keyboard_data_fits_64_bytes(query_id: int, first: int, count: int, more: bool):
-    count = min(count, 100_000 - first)  # ranks (and the next rank) stay within what CALLBACK reads
+    count = min(count, 100_000 - first)  # ranks (and the next rank) stay within what button data reads
     more = more and first + count <= 99_999
     keyboard = render.answer_keyboard(query_id, first, count, more)
     datas = [button.callback_data for row in keyboard.inline_keyboard for button in row]
     assert len(datas) == count + 2 + more
     for data in datas:
         assert len(data.encode()) <= 64
-        match = handlers.CALLBACK.fullmatch(data)
-        if query_id < 10**12:  # CALLBACK reads at most 12 digits
-            assert match and int(match.group(2)) == query_id, data
-            if match.group(1) == "c":
-                assert first <= int(match.group(3)) < first + count
-            elif match.group(1) == "m":
-                assert int(match.group(3)) == first + count
+        kind = data.split(":")[0]
+        pressed = buttons.parse(kind, data)
+        if query_id < 10**12:  # button data reads at most 12 digits
+            assert pressed and pressed.query_id == query_id, data
+            if kind == buttons.CONTEXT:
+                assert first <= pressed.arg < first + count
+            elif kind == buttons.MORE:
+                assert pressed.arg == first + count
             else:
-                assert match.group(3) in ("1", "-1")
+                assert kind == buttons.FEEDBACK and pressed.arg in (1, -1)
 
 
 # 5. the tokenizer ------------------------------------------------------------------------------------

@@ -127,20 +127,27 @@ async def test_a_log_that_cannot_be_written_is_reported_once_and_recovers(tmp_pa
     await log.close()
 
 
-async def test_the_bot_prunes_by_retention_when_it_starts(qlog: QueryLog):
+async def test_the_bot_prunes_by_retention_on_its_job_queue_when_it_starts(qlog: QueryLog):
     from types import SimpleNamespace
 
-    from bot.app import prune_daily
+    from bot.app import PRUNE_EVERY, prune_log, schedule_pruning
+    from telegram.ext import Application
 
     old = await qlog.record(entry("很久以前"))
     long_ago = (datetime.now(timezone.utc) - timedelta(days=40)).isoformat()
     await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
     await qlog.connection.commit()
     recent = await qlog.record(entry("最近"))
-    task = asyncio.create_task(prune_daily(SimpleNamespace(querylog=qlog, settings=SimpleNamespace(log_retention_days=30))))
-    for _ in range(100):
-        if await qlog.get(old) is None:
-            break
-        await asyncio.sleep(0.01)
-    task.cancel()
+    state = SimpleNamespace(querylog=qlog, settings=SimpleNamespace(log_retention_days=30))
+    app = Application.builder().token("1:x").build()
+    app.bot_data["state"] = state
+    schedule_pruning(app)
+    (job,) = app.job_queue.jobs()
+    assert job.callback is prune_log and job.job.trigger.interval.total_seconds() == PRUNE_EVERY
+    await prune_log(SimpleNamespace(bot_data=app.bot_data))
     assert await qlog.get(old) is None and await qlog.get(recent) is not None
+    state.settings.log_retention_days = None
+    other = Application.builder().token("1:x").build()
+    other.bot_data["state"] = state
+    schedule_pruning(other)
+    assert not other.job_queue.jobs()
