@@ -16,6 +16,7 @@ from telegram.ext import (
 from retrieval import CorpusError
 
 from . import admin, buttons, handlers
+from .persistence import ChatDataPersistence
 from .querylog import QueryLog
 from .reload import ReloadBusy, reload_engine
 from .settings import Settings
@@ -28,6 +29,7 @@ COMMANDS = [
     BotCommand("help", "怎么提问"),
     BotCommand("ask", "提问：/ask 问题"),
     BotCommand("towns", "收录了哪些镇的报告"),
+    BotCommand("reset", "忘记之前的话题，重新开始"),
 ]
 # Admin commands are not in the menu: only admins need them, and they are told in the README.
 ADMIN_COMMANDS = {
@@ -59,6 +61,7 @@ def build_application(settings: Settings, state: BotState) -> Application:
         .base_file_url(f"{api_root(settings)}/file/bot")
         .concurrent_updates(settings.concurrent_updates)
         .rate_limiter(AIORateLimiter(max_retries=2))
+        .persistence(ChatDataPersistence(state.querylog))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
@@ -68,6 +71,7 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
     app.add_handler(CommandHandler("towns", handlers.towns))
     app.add_handler(CommandHandler("ask", handlers.ask))
+    app.add_handler(CommandHandler("reset", handlers.reset))
     for name, handler in ADMIN_COMMANDS.items():
         app.add_handler(CommandHandler(name, handler))
     # An admin's document of any other type is refused by name; anyone else's gets the usual note.

@@ -68,7 +68,8 @@ def cmd_ask(engine: Engine, args: argparse.Namespace, settings: Settings) -> int
 
 
 def cmd_chat(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(with_querylog(settings, lambda querylog: chat(engine, settings.top_k, querylog)))
+    window = settings.conversation_seconds
+    asyncio.run(with_querylog(settings, lambda querylog: chat(engine, settings.top_k, querylog, window=window)))
     return 0
 
 

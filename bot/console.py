@@ -9,6 +9,7 @@ from typing import TextIO
 
 from retrieval import Answer, Engine, Hit
 
+from . import conversation
 from .querylog import QueryLog, elapsed_ms, entry_for
 from .questions import clean_question, question_problem
 
@@ -29,30 +30,40 @@ def not_found_text(engine: Engine) -> str:
     return f"没有找到相关内容。可以换个说法，或在问题里写明镇名。目前收录的报告：{towns}。"
 
 
-def format_answer(answer: Answer, engine: Engine) -> str:
+def format_answer(answer: Answer, engine: Engine, again: str | None = None) -> str:
+    lines = [f"（接着上一个问题：{again}）"] if again else []
     if not answer.hits:
-        return not_found_text(engine)
-    lines = [] if answer.sure else ["不确定是否回答了您的问题，这是最接近的原文："]
+        return "\n".join([*lines, not_found_text(engine)])
+    lines += [] if answer.sure else ["不确定是否回答了您的问题，这是最接近的原文："]
     for rank, hit in enumerate(answer.hits, 1):
         lines.append(f"{rank}. 「{hit.chunk.text}」")
         lines.append(f"   —— {source_line(hit)}")
+    if answer.assumed:
+        lines.append(f"（按{'、'.join(answer.assumed)}查找；问其他地方请写明镇名）")
     return "\n".join(lines)
 
 
-async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog) -> str:
-    """The answer to one line as text; real questions go to the query log."""
+async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog, chat_data: dict | None = None,
+                window: float = 1800.0) -> str:
+    """The answer to one line as text; real questions go to the query log. chat_data: what the console chat
+    keeps between lines, for follow-ups (「那下蜀镇呢」)."""
     question = clean_question(text)
     problem = question_problem(question)
     if problem:
         return problem
+    chat_data = {} if chat_data is None else chat_data
     started = time.perf_counter()
-    answer = engine.search(question, limit=limit)
-    await querylog.record(entry_for("console", None, None, question, answer, elapsed_ms(started), engine.key))
-    return format_answer(answer, engine)
+    topic = conversation.current(chat_data, window)
+    asked, answer = conversation.ask(engine, question, topic, limit)
+    conversation.remember(chat_data, asked, answer, topic)
+    await querylog.record(entry_for("console", None, None, asked, answer, elapsed_ms(started), engine.key))
+    return format_answer(answer, engine, asked if asked != question else None)
 
 
-async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    """One question per line until end of input; prompts only when a person is typing."""
+async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+               window: float = 1800.0) -> None:
+    """One question per line until end of input, follow-ups understood; prompts only when a person is typing."""
+    chat_data: dict = {}
     interactive = stdin.isatty()
     if interactive:
         towns = towns_of(engine)
@@ -65,6 +76,6 @@ async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = s
             break
         if not line.strip():
             continue
-        print(await reply(engine, line, limit, querylog), file=stdout, flush=True)
+        print(await reply(engine, line, limit, querylog, chat_data, window), file=stdout, flush=True)
         if interactive:
             print(file=stdout)

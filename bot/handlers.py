@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 
-from . import buttons, render, smalltalk
+from . import buttons, conversation, render, smalltalk
 from .questions import clean_question, question_problem
 from .querylog import elapsed_ms, entry_for
 from .state import BotState, state
@@ -46,17 +46,21 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     started = time.perf_counter()
     engine = st.engine  # a reload swaps st.engine; this question finishes on the index it started with
-    answer = await asyncio.to_thread(engine.search, question, LOGGED_RESULTS)
+    topic = conversation.current(context.chat_data, st.settings.conversation_seconds)
+    asked, answer = await asyncio.to_thread(conversation.ask, engine, question, topic, LOGGED_RESULTS)
     latency = elapsed_ms(started)
+    conversation.remember(context.chat_data, asked, answer, topic)
     query_id = await st.querylog.record(
-        entry_for("telegram", chat.type if chat else None, user.id if user else None, question, answer, latency, engine.key)
+        entry_for("telegram", chat.type if chat else None, user.id if user else None, asked, answer, latency, engine.key)
     )
+    again = asked if asked != question else None
     if not answer.hits:
-        await reply_html(message, render.not_found_html(list(engine.reports)))
+        await reply_html(message, render.not_found_html(list(engine.reports), answer, again))
     else:
         shown = len(answer.lead)
         keyboard = render.answer_keyboard(query_id, 0, shown, answer.total > shown) if query_id else None
-        await reply_html(message, render.answer_html(answer.lead, sure=answer.sure), reply_markup=keyboard)
+        html = render.answer_html(answer.lead, sure=answer.sure, assumed=answer.assumed, again=again)
+        await reply_html(message, html, reply_markup=keyboard)
     log.info(
         json.dumps(
             {
@@ -89,6 +93,12 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update.effective_message, "用法：<code>/ask 问题</code>，例如 /ask 后白镇2025年地区生产总值是多少？")
         return
     await answer_question(update, context, parts[1])
+
+
+async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reset: forget the chat's last question and towns."""
+    had = conversation.forget(context.chat_data)
+    await reply_html(update.effective_message, "🔄 好的，之前的话题已忘记。" if had else "🔄 现在没有记着的话题，直接提问吧。")
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,7 +148,8 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     pressed, stored = found
     query, st = update.callback_query, state(context)
-    answer = await asyncio.to_thread(st.engine.search, stored.question, st.settings.top_k, pressed.arg)
+    assume = (stored.town_filter,) if stored.town_filter else ()  # the town a follow-up was assumed to be about
+    answer = await asyncio.to_thread(st.engine.search, stored.question, st.settings.top_k, pressed.arg, assume)
     if not answer.hits:
         await query.answer("没有更多结果了。")
         return

@@ -51,6 +51,13 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
         "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    2: [
+        """CREATE TABLE chat_state (
+            chat_id INTEGER PRIMARY KEY,
+            data TEXT NOT NULL,               -- JSON: what a chat's conversation keeps (bot/conversation.py)
+            ts TEXT NOT NULL
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -80,6 +87,7 @@ class StoredQuery:
     user: str | None
     results: list[tuple[int, float]]
     index_key: str | None
+    town_filter: str | None = None
 
 
 def utc_now() -> str:
@@ -222,14 +230,34 @@ class QueryLog:
     async def get(self, query_id: int) -> StoredQuery | None:
         try:
             row = await (
-                await self.connection.execute("SELECT id, question, user, results, index_key FROM queries WHERE id = ?", (query_id,))
+                await self.connection.execute(
+                    "SELECT id, question, user, results, index_key, town_filter FROM queries WHERE id = ?", (query_id,)
+                )
             ).fetchone()
         except (aiosqlite.Error, OSError) as exc:
             log.warning("query log %s: cannot read question %d (%s)", self.path, query_id, exc)
             return None
         if row is None:
             return None
-        return StoredQuery(row[0], row[1], row[2], [(int(c), float(s)) for c, s in json.loads(row[3])], row[4])
+        return StoredQuery(row[0], row[1], row[2], [(int(c), float(s)) for c, s in json.loads(row[3])], row[4], row[5])
+
+    async def chat_states(self) -> dict[int, dict]:
+        """Every chat's stored state (what the bot kept of each conversation)."""
+        rows = await (await (await self._connect()).execute("SELECT chat_id, data FROM chat_state")).fetchall()
+        return {int(chat_id): json.loads(data) for chat_id, data in rows}
+
+    async def save_chat_state(self, chat_id: int, data: dict | None) -> None:
+        """Store a chat's state, or drop it (None or empty)."""
+        db = await self._connect()
+        if data:
+            await db.execute(
+                "INSERT INTO chat_state (chat_id, data, ts) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, ts = excluded.ts",
+                (chat_id, json.dumps(data, ensure_ascii=False), utc_now()),
+            )
+        else:
+            await db.execute("DELETE FROM chat_state WHERE chat_id = ?", (chat_id,))
+        await db.commit()
 
     async def _rollback(self) -> None:
         if self._db is not None:

@@ -12,7 +12,7 @@ from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from retrieval import Context, Hit, Report
+from retrieval import Answer, Context, Hit, Report
 
 from . import buttons
 from .querylog import Stats
@@ -72,20 +72,50 @@ def strip_tags(html_text: str) -> str:
 UNSURE = "🤔 不确定是否回答了您的问题，这是最接近的原文："
 
 
-def answer_html(hits: Sequence[Hit], first_rank: int = 1, sure: bool = True) -> str:
-    """Passages, numbered when there is more than one; a caveat first when the engine is unsure."""
-    parts = [] if sure else [UNSURE]
+def asked_again_html(question: str) -> str:
+    """A follow-up (「那下蜀镇呢」) written out, so the user sees what was looked up."""
+    return f"🔁 接着上一个问题：{escape(question)}"
+
+
+def assumed_html(towns: Sequence[str]) -> str:
+    return f"（按{escape('、'.join(towns))}查找；问其他地方请写明镇名）"
+
+
+def answer_html(
+    hits: Sequence[Hit], first_rank: int = 1, sure: bool = True, assumed: Sequence[str] = (), again: str | None = None
+) -> str:
+    """Passages, numbered when there is more than one; a caveat first when the engine is unsure; what a follow-up
+    asked, and which town it was taken to be about, around them."""
+    parts = [asked_again_html(again)] if again else []
+    parts += [] if sure else [UNSURE]
     for i, hit in enumerate(hits):
         number = f"{first_rank + i}. " if len(hits) > 1 or first_rank > 1 else ""
         parts.append(number + passage(hit))
+    if assumed:
+        parts.append(assumed_html(assumed))
     return fit(parts)
 
 
-def not_found_html(reports: list[Report]) -> str:
+def why_not_found(reports: list[Report], answer: Answer | None) -> str:
+    """Why, when it is plain: a town the reports do not cover, or a year the town's report does not name."""
+    if answer is None:
+        return ""
+    if answer.reason == "a town the reports do not cover":
+        return "还没有收录这个地方的工作报告。"
+    periods = [f"{escape(r.town)}的报告讲的是{escape(r.period)}" for r in reports if r.town in answer.towns and r.period]
+    if answer.reason == "no report for that year" and periods:
+        return "；".join(periods) + "，没有提到问的年份。"
+    return ""
+
+
+def not_found_html(reports: list[Report], answer: Answer | None = None, again: str | None = None) -> str:
+    """「没有找到」, with why when it is plain, and what the bot can answer."""
     towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
+    why = why_not_found(reports, answer)
     return fit(
         [
-            "🤷 没有找到相关内容。",
+            *([asked_again_html(again)] if again else []),
+            f"🤷 没有找到相关内容。{why}",
             f"我能回答这些地方工作报告里的问题：{towns}。试试在问题里写明镇名和年份，换一种说法，例如：\n"
             f"「{escape(EXAMPLES[0])}」",
         ]

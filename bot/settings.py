@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = []
     log_retention_days: int | None = Field(None, ge=1)  # None keeps every question
     max_upload_bytes: int = Field(5_000_000, ge=1)
+    conversation_seconds: float = Field(1800, gt=0)  # how long a chat's last question and towns are kept for follow-ups
 
     @field_validator("admin_ids", mode="before")
     @classmethod

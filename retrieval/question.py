@@ -44,7 +44,7 @@ _QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:�
 PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")
 TOWN_SUFFIXES = ("街道", "镇", "乡")  # the places a report is about: a question naming another is not about ours
 # Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
-_DETERMINERS = "哪几各每这那某本该此其全"
+DETERMINERS = "哪几各每这那某本该此其全"
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
@@ -99,6 +99,16 @@ class TownMatcher:
         towns = list(dict.fromkeys(self.town_of[m.group()] for m in self._pattern.finditer(question)))
         return towns, self._pattern.sub(" ", question)
 
+    def without(self, text: str) -> str:
+        """text as written, the town names in it (in any script or width) taken out."""
+        if not self._pattern:
+            return text
+        kept, at = [], 0
+        for match in self._pattern.finditer(normalize(text)):  # normalize keeps the length: spans hold in text
+            kept.append(text[at : match.start()])
+            at = match.end()
+        return " ".join([*kept, text[at:]])
+
 
 def wanted_unit(text: str) -> str | None:
     """The unit family a question asks a number in, "" for a number of any kind, None for no number."""
@@ -117,9 +127,9 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
     words = tokenizer.cut(text)
     found = []
     for before, word in zip(["", *words], words):
-        if len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and _HAN.match(word) and word[0] not in _DETERMINERS:
+        if len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and _HAN.match(word) and word[0] not in DETERMINERS:
             found.append(word)
-        elif (word in PLACE_SUFFIXES and len(before) >= 2 and _HAN.match(before) and before[0] not in _DETERMINERS
+        elif (word in PLACE_SUFFIXES and len(before) >= 2 and _HAN.match(before) and before[0] not in DETERMINERS
               and before not in tokenizer.lexicon.stopwords):
             found.append(before + word)
     return found

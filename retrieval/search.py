@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
 from .fields import FIELDS
+from .followup import asked_again, towns_only
 from .index import Index
 from .question import Question, TownMatcher, parse
 from .tokenize import Lexicon, Tokenizer
@@ -58,6 +59,7 @@ class Answer:
     sure: bool = True  # False: show the lead with a caveat
     reason: str = ""  # why there are no hits
     evidence: Evidence | None = None  # what the confidence was judged on (the weakest lead's)
+    assumed: tuple[str, ...] = ()  # the towns of the conversation it was searched for, the question naming none
 
     @property
     def town_filter(self) -> str | None:
@@ -139,8 +141,27 @@ class Engine:
 
     # ------------------------------------------------------------------ searching
 
-    def search(self, text: str, limit: int = 3, offset: int = 0) -> Answer:
+    def search(self, text: str, limit: int = 3, offset: int = 0, assume: tuple[str, ...] = ()) -> Answer:
+        """The answer to a question. assume: the towns a chat was talking about; a question naming no town
+        prefers them (their best passage when it answers, else the best passage anywhere when that does)."""
         q = parse(text, self.towns, self.tokenizer, self.meanings)
+        assume = tuple(t for t in assume if t in self.towns.town_of.values())
+        if not assume or q.towns or q.other_towns:
+            return self._answer(q, limit, offset)
+        there = replace(self._answer(replace(q, towns=assume), limit, offset), assumed=assume)
+        if there.hits and there.sure:
+            return there
+        anywhere = self._answer(q, limit, offset)
+        return anywhere if anywhere.hits and (anywhere.sure or not there.hits) else there
+
+    def follow_up(self, text: str, last: str) -> str | None:
+        """The last question asked again for the towns a message names when it names nothing else
+        (「那下蜀镇呢」), or None when the message is a question of its own."""
+        places = towns_only(text, self.towns)
+        return asked_again(last, places, self.towns) if places else None
+
+    def _answer(self, q: Question, limit: int, offset: int) -> Answer:
+        text = q.text
         query = self._query(q)
         terms = tuple(t for t in q.words if t in self.index.vocab)
         named = [[town] for town in q.towns] if len(q.towns) > 1 else [list(q.towns)]

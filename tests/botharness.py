@@ -74,8 +74,8 @@ async def running_bot(settings: Settings) -> AsyncIterator[Application]:
     finally:
         await app.updater.stop()
         await app.stop()
+        await app.shutdown()  # as run_polling does: the persistence is flushed before post_shutdown closes the log
         await app.post_shutdown(app)
-        await app.shutdown()
         root.removeHandler(captured)
         root.setLevel(old_level)
 

@@ -1,0 +1,85 @@
+"""PTB persistence for ``chat_data``, kept as JSON in the query log's database, so a restart keeps conversations.
+
+Only the conversation (bot/conversation.py) is kept: an upload waiting for 「✅ 加入」 holds files and expires
+in minutes, and user data, bot data and callback data are not used. JSON rather than pickle: what is stored can
+be read, and loading it runs no code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+from telegram.ext import BasePersistence, PersistenceInput
+
+from . import conversation
+from .querylog import QueryLog
+
+log = logging.getLogger(__name__)
+
+KEPT = (conversation.KEY,)  # the chat_data entries that survive a restart
+UPDATE_SECONDS = 5.0  # how often PTB writes changed chat_data (and always at a clean stop)
+
+
+class ChatDataPersistence(BasePersistence):
+    def __init__(self, querylog: QueryLog) -> None:
+        super().__init__(PersistenceInput(bot_data=False, chat_data=True, user_data=False, callback_data=False), UPDATE_SECONDS)
+        self.querylog = querylog
+
+    async def get_chat_data(self) -> dict[int, dict]:
+        """At start: every chat's kept state; none when the database cannot be read (the bot still starts)."""
+        try:
+            return await self.querylog.chat_states()
+        except (aiosqlite.Error, OSError, ValueError) as exc:
+            log.warning("conversation state could not be read, chats start afresh: %s", exc)
+            return {}
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        kept = {key: data[key] for key in KEPT if key in data}
+        try:
+            await self.querylog.save_chat_state(chat_id, kept)
+        except (aiosqlite.Error, OSError) as exc:
+            log.warning("conversation state of a chat could not be stored: %s", exc)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self.update_chat_data(chat_id, {})
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        """One process owns its chats' state: nothing to refresh from elsewhere."""
+
+    async def flush(self) -> None:
+        """Every update is committed as it is written."""
+
+    # What this bot does not keep.
+    async def get_user_data(self) -> dict:
+        return {}
+
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> dict:
+        return {}
+
+    async def update_conversation(self, name: str, key: tuple, new_state: object) -> None:
+        pass
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        pass
+
+    async def update_bot_data(self, data: dict) -> None:
+        pass
+
+    async def update_callback_data(self, data: object) -> None:
+        pass
+
+    async def drop_user_data(self, user_id: int) -> None:
+        pass
+
+    async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
+        pass
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        pass
