@@ -86,9 +86,14 @@ def calibrate(engine: Engine, questions: list[Question]) -> Calibration:
 
 
 def threshold(answerable_p: np.ndarray, lost_anyway: int, answerable: int) -> float:
-    """The highest cut that keeps false 「没有找到」 within MAX_FALSE_ABSTAIN (lost_anyway: found nothing at all)."""
+    """A cut that keeps false 「没有找到」 within MAX_FALSE_ABSTAIN (lost_anyway: found nothing at all): halfway
+    between the last answerable question it may lose and the first it must keep, not on the one it keeps, so that
+    the model refitted on every question does not lose it."""
     budget = int(MAX_FALSE_ABSTAIN * answerable) - lost_anyway
     ranked = np.sort(answerable_p)
     if budget < 0 or not len(ranked):
         return 0.0
-    return float(ranked[budget]) if budget < len(ranked) else 1.0
+    if budget >= len(ranked):
+        return 1.0
+    below = ranked[budget - 1] if budget > 0 else 0.0
+    return float((below + ranked[budget]) / 2)

@@ -41,6 +41,7 @@ _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
 _ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
 # A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
 _QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
+_DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
 PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")
 TOWN_SUFFIXES = ("街道", "镇", "乡")  # the places a report is about: a question naming another is not about ours
 # Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
@@ -65,7 +66,10 @@ class Question:
         """1 when the passage holds the quantity asked for (in its unit), 0.5 one in another unit, 0 none."""
         if self.wants is None:
             return 1.0
-        units = [a or b for a, b in _QUANTITY.findall(normalize(passage))]
+        text = normalize(passage)
+        if self.wants != "time":  # 「2023年」 dates the passage; it is no quantity unless years are asked (多少年)
+            text = _DATE.sub("", text)
+        units = [a or b for a, b in _QUANTITY.findall(text)]
         if not units:
             return 0.0
         if not self.wants:

@@ -27,7 +27,7 @@ from .tokenize import Lexicon, Tokenizer
 from .vectors import Meanings, load_vectors
 
 CANDIDATES = 50  # the best chunks by BM25 that the number and place preferences may reorder
-NUMBER_PREFERENCE = 0.2  # a passage with the number asked for scores this much more (half for another unit)
+NUMBER_PREFERENCE = 1.0  # a passage with the number asked for scores this much more (half for another unit)
 # A passage naming the places the question names (东岳村) scores this much more: in effect those passages
 # come first, as a filter would put them, but when none names the place the best of the rest still answer.
 PLACE_PREFERENCE = 10.0

@@ -153,6 +153,9 @@ def test_a_passage_fits_a_number_question_by_its_unit(engine: Engine):
     assert q.number_fit("完成用地增效101.1亩，其中连片盘活86.1亩。") == 1.0
     assert q.number_fit("整治23家“低”类企业，加快盘活存量低效土地。") == 0.5
     assert q.number_fit("PM2.5年均浓度实现“双改善”。") == 0.0  # a number inside a name is no quantity
+    assert q.number_fit("2023年国家长江经济带警示片反馈的问题全部整改。") == 0.0  # nor is a date
+    years = parse("镇江经开区从建区到现在发展了多少年？", engine.towns, engine.tokenizer)
+    assert years.number_fit("1993年建区以来，32年来……") == 1.0  # unless years are asked
 
 
 @pytest.mark.parametrize("question", ["郭庄镇2025年地区生产总值是多少？", "茅山镇2025年地区生产总值是多少"])
