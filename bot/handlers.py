@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 
-from . import buttons, render, smalltalk
+from . import buttons, commands, render, smalltalk
 from .questions import clean_question, question_problem
 from .querylog import elapsed_ms, entry_for
 from .state import BotState, state
@@ -73,9 +73,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start and /help."""
-    reports = list(state(context).engine.reports)
-    await reply_html(update.effective_message, render.help_html(reports, context.bot.username))
+    """/start and /help; an admin in a private chat also gets the admins' commands (and their menu)."""
+    st, user = state(context), update.effective_user
+    admin = user is not None and user.id in st.settings.admin_ids and update.effective_chat.type == ChatType.PRIVATE
+    if admin:
+        await commands.set_admin_menu(context.bot, user.id)
+    await reply_html(update.effective_message, render.help_html(list(st.engine.reports), context.bot.username, admin))
 
 
 async def towns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

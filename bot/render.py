@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from html import escape, unescape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval import Context, Hit, Report
 
-from . import buttons
+from . import buttons, commands
 from .querylog import Stats
 from .reload import ReloadSummary
 
@@ -92,6 +92,9 @@ def not_found_html(reports: list[Report]) -> str:
     )
 
 
+EXPANDABLE = 400  # a context longer than this (characters shown) comes folded, in Telegram's expandable quote
+
+
 def context_html(context: Context) -> str:
     """The sentences around a passage, the passage itself in bold; a new paragraph starts a new line."""
     focus, report, chunks = context.focus.chunk, context.focus.report, context.chunks
@@ -102,7 +105,8 @@ def context_html(context: Context) -> str:
         text += f"<b>{escape(chunk.text)}</b>" if chunk.id == focus.id else escape(chunk.text)
     section = f" · {escape(focus.section)}" if focus.section else ""
     header = f"📄 上下文 — <b>{escape(report.town)}</b>《{escape(report.title)}》{section}"
-    return fit([header, f"<blockquote>{text}</blockquote>"], separator="\n")
+    quote = "blockquote expandable" if len(strip_tags(text)) > EXPANDABLE else "blockquote"
+    return fit([header, f"<{quote}>{text}</blockquote>"], separator="\n")
 
 
 SMALL_TALK = {
@@ -138,17 +142,24 @@ def towns_html(reports: list[Report]) -> str:
     return fit(lines, separator="\n")
 
 
-def help_html(reports: list[Report], bot_username: str | None) -> str:
+def command_lines(title: str, menu: Sequence[BotCommand]) -> str:
+    return "\n".join([f"<b>{escape(title)}</b>", *(f"/{c.command} — {escape(c.description)}" for c in menu)])
+
+
+def help_html(reports: list[Report], bot_username: str | None, admin: bool = False) -> str:
+    """What the bot does, how to ask, and every command this user may use (the same list as the menu)."""
     towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
     mention = f"@{escape(bot_username)} " if bot_username else ""
     examples = "\n".join(f"• {escape(e)}" for e in EXAMPLES)
-    return fit(
-        [
-            f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
-            f"直接发问题即可，例如：\n{examples}",
-            f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。\n/towns 查看收录的报告。",
-        ]
-    )
+    parts = [
+        f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
+        f"直接发问题即可，例如：\n{examples}",
+        f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。",
+        command_lines("命令", commands.USER),
+    ]
+    if admin:
+        parts.append(command_lines("管理员命令", commands.ADMIN) + "\n发来 .pdf/.docx/.html/.txt 报告文件：预览后确认加入。")
+    return fit(parts)
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:

@@ -38,7 +38,7 @@
  *     unknown or already answered query ids give Telegram's 400.
  *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
  *   - added: setMyCommands/getMyCommands/deleteMyCommands (validated, stored per scope and
- *     language), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
+ *     language; a chat scope for a chat no user has written from: 400 "chat not found"), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
  *     set/getMyDescription, set/getMyShortDescription, set/getMyName, getWebhookInfo, getChat,
  *     logOut, close.
  *   - any other method: 404 with a description naming the method (PTB raises InvalidToken
@@ -681,6 +681,13 @@ function validateCommands(commands) {
   }
 }
 
+/** A chat scope names a chat the bot knows (a user who never wrote to it: "chat not found", as Telegram says). */
+function checkScopeChat(scope) {
+  if (scope && typeof scope === 'object' && scope.chat_id !== undefined && !state.chats.has(String(scope.chat_id))) {
+    throw badRequest('chat not found');
+  }
+}
+
 function commandsKey(p) {
   const scope = p.scope && typeof p.scope === 'object' ? p.scope : { type: 'default' };
   return `${JSON.stringify({ type: scope.type, chat_id: scope.chat_id, user_id: scope.user_id })}|${p.language_code || ''}`;
@@ -877,6 +884,7 @@ function botRoutes(server) {
     }),
     (app) => botMethod(app, 'setMyCommands', (p, token) => {
       validateCommands(p.commands);
+      checkScopeChat(p.scope);
       state.commands[token] = state.commands[token] || {};
       state.commands[token][commandsKey(p)] = p.commands.map((c) => ({
         command: String(c.command).replace(/^\//, ''), description: String(c.description),
