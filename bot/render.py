@@ -15,10 +15,11 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from retrieval import Context, Hit, Report
 
 from . import buttons, commands
-from .querylog import Stats
+from .querylog import Day, Stats
 from .reload import ReloadSummary
 
 MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
 EXAMPLES = ("后白镇2025年地区生产总值是多少？", "下蜀镇全年空气质量优良天数是多少？", "镇江经开区2024年完成固定资产投资多少？")
 
 
@@ -180,21 +181,29 @@ def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> Inline
     return InlineKeyboardMarkup(rows)
 
 
-def stats_html(stats: Stats, reports: int, chunks: int) -> str:
+def stats_html(stats: Stats, days: Sequence[Day], reports: int, chunks: int) -> str:
+    """The figures under the /stats chart (a photo caption: at most 1024 characters)."""
+
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
-    share = "-" if stats.answered_share is None else f"{stats.answered_share:.0%}"
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    asked = sum(d.questions for d in days)
+    answered = sum(d.answered for d in days) / asked if asked else None
     towns = "、".join(f"{escape(t)} {n}" for t, n in stats.top_towns) or "-"
     return fit(
         [
             "📊 <b>统计</b>",
-            f"今天提问 {stats.today} 个；近 7 天 {stats.week} 个，有答案 {share}",
+            f"今天提问 {stats.today} 个；近 7 天 {stats.week} 个，有答案 {share(stats.answered_share)}",
+            f"近 {len(days)} 天 {asked} 个，有答案 {share(answered)}，👍 {sum(d.up for d in days)} · 👎 {sum(d.down for d in days)}",
             f"延迟 p50 {ms(stats.p50_ms)}，p95 {ms(stats.p95_ms)}",
             f"近 7 天反馈 👍 {stats.up} · 👎 {stats.down}",
             f"问得最多的镇（7 天）：{towns}",
             f"索引：{reports} 份报告，{chunks} 段",
         ],
+        limit=MAX_CAPTION,
         separator="\n",
     )
 

@@ -27,7 +27,9 @@ and :meth:`Emulator.wait_for_edit`.
 Files: a bot's ``sendDocument`` is stored the same way, with ``"method": "sendDocument"`` and
 ``message["document"] == {"file_id", "file_unique_id", "file_name", "mime_type", "file_size"}``
 (plus ``caption`` if one was sent, and no ``text``); :meth:`Emulator.get_document` gives its
-bytes. A user sends a file with :meth:`Emulator.send_document`; the bot fetches it with
+bytes. A ``sendPhoto`` likewise has ``message["photo"] == [{"file_id", "file_unique_id", "width",
+"height", "file_size"}]`` (PNG or JPEG only; width and height read from the bytes), bytes the same
+way. A user sends a file with :meth:`Emulator.send_document`; the bot fetches it with
 ``await (await bot.get_file(file_id)).download_as_bytearray()`` (getFile refuses files over
 20 MB with ``BadRequest("File is too big")``, as Telegram does).
 
@@ -77,6 +79,8 @@ def utf16_len(text: str) -> int:
 def _describe(entry: dict[str, Any]) -> str | None:
     """A stored bot message in a word, for assertion messages."""
     message = entry.get("message", {})
+    if isinstance(message.get("photo"), list):
+        return "[photo]" + (f" {message['caption']}" if message.get("caption") else "")
     document = message.get("document")
     if isinstance(document, dict):
         caption = message.get("caption")
@@ -467,7 +471,8 @@ class Emulator:
 
     async def get_document(self, file_id: str) -> bytes:
         """The bytes stored under ``file_id``: a file the bot sent (``message["document"]
-        ["file_id"]`` of its stored message) or one a user sent with :meth:`send_document`."""
+        ["file_id"]`` or ``message["photo"][0]["file_id"]`` of its stored message) or one a user
+        sent with :meth:`send_document`."""
         if not self.running:
             raise EmulatorError(f"the emulator is not running; stderr:\n{self.stderr_text()}")
         response = await self._client().post(

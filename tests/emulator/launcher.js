@@ -30,6 +30,11 @@
  *     50 MB -> 413 "Request Entity Too Large". Stored as a bot message whose `message.document`
  *     is {file_id, file_unique_id, file_name, mime_type, file_size}; answers with a Message
  *     carrying `document` and `caption`.
+ *   - sendPhoto: a multipart upload of PNG or JPEG bytes (or a photo's file_id); caption checked
+ *     like sendDocument's; not an image -> 400 "IMAGE_PROCESS_FAILED", over 10 MB or width +
+ *     height over 10000 or sides more than 20:1 -> 400 "PHOTO_INVALID_DIMENSIONS". Stored as a
+ *     bot message whose `message.photo` is [{file_id, file_unique_id, width, height, file_size}]
+ *     (one size: the bytes as sent, which /getDocument gives back).
  *   - getFile: {file_id, file_unique_id, file_size, file_path}; over 20 MB -> 400 "file is too
  *     big", unknown / other bot's file_id -> 400 "invalid file_id".
  *   - GET /file/bot<TOKEN>/<file_path>: the stored bytes (file_path as getFile gave it; 404
@@ -102,6 +107,7 @@ const MAX_CAPTION_LENGTH = 1024;
 const MB = 1024 * 1024;
 const MAX_BOT_UPLOAD = 50 * MB; // sendDocument & co. (multipart upload)
 const MAX_GET_FILE = 20 * MB; // getFile refuses bigger files
+const MAX_PHOTO = 10 * MB; // sendPhoto
 const MAX_CLIENT_UPLOAD = 100 * MB; // what a test may send as a user (the emulator keeps it in RAM)
 const CHAT_ACTIONS = new Set([
   'typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice',
@@ -399,6 +405,24 @@ function storeFile(token, fileName, mimeType, data) {
   return record;
 }
 
+/** Width and height of PNG or JPEG bytes (what Telegram can make a photo of), else undefined. */
+function imageSize(data) {
+  if (data.length >= 24 && data.readUInt32BE(0) === 0x89504e47 && data.toString('latin1', 12, 16) === 'IHDR') {
+    return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
+  }
+  if (data.length >= 4 && data[0] === 0xff && data[1] === 0xd8) {
+    let at = 2;
+    while (at + 9 < data.length && data[at] === 0xff) {
+      const marker = data[at + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return { width: data.readUInt16BE(at + 7), height: data.readUInt16BE(at + 5) };
+      }
+      at += 2 + data.readUInt16BE(at + 2);
+    }
+  }
+  return undefined;
+}
+
 /** The Document object (Bot API) of a stored file. */
 function documentOf(record) {
   return {
@@ -511,6 +535,7 @@ function botEntryToTelegram(server, entry) {
     const { file_id, file_unique_id, file_name, mime_type, file_size } = m.document;
     msg.document = { file_id, file_unique_id, file_name, mime_type, file_size };
   }
+  if (Array.isArray(m.photo)) msg.photo = m.photo;
   if (m.caption !== undefined && String(m.caption) !== '') msg.caption = String(m.caption);
   if (Array.isArray(m.caption_entities) && msg.caption !== undefined) msg.caption_entities = m.caption_entities;
   if (flag(m.show_caption_above_media) && msg.caption !== undefined) msg.show_caption_above_media = true;
@@ -779,6 +804,32 @@ function botRoutes(server) {
       }
       const message = { ...p, document: documentOf(record) };
       return storeBotMessage(server, message, token, 'sendDocument');
+    }),
+    (app) => botMethod(app, 'sendPhoto', (p, token, req) => {
+      if (p.chat_id === undefined || p.chat_id === '') throw badRequest('chat not found');
+      checkCaption(p.caption, p.parse_mode);
+      let record;
+      const part = uploadedPart(req, p.photo, 'photo');
+      if (part) {
+        if (part.data.length === 0) throw badRequest('file must be non-empty');
+        if (part.data.length > MAX_PHOTO) throw badRequest('PHOTO_INVALID_DIMENSIONS');
+        const size = imageSize(part.data);
+        if (!size) throw badRequest('IMAGE_PROCESS_FAILED');
+        if (size.width + size.height > 10000 || Math.max(size.width / size.height, size.height / size.width) > 20) {
+          throw badRequest('PHOTO_INVALID_DIMENSIONS');
+        }
+        record = storeFile(token, part.file_name || 'photo', part.mime_type, part.data);
+        Object.assign(record, size);
+      } else if (typeof p.photo === 'string' && p.photo !== '') {
+        record = fileForBot(p.photo, token);
+        if (!record || record.width === undefined) throw badRequest('wrong file identifier/HTTP URL specified');
+      } else {
+        throw badRequest('there is no photo in the request');
+      }
+      const photo = [{
+        file_id: record.file_id, file_unique_id: record.file_unique_id, width: record.width, height: record.height, file_size: record.file_size,
+      }];
+      return storeBotMessage(server, { ...p, photo }, token, 'sendPhoto');
     }),
     (app) => botMethod(app, 'getFile', (p, token) => {
       const record = fileForBot(p.file_id, token);
