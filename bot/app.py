@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 import aiosqlite
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters,
+    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler,
+    filters,
 )
 
 from retrieval import CorpusError
 
-from . import admin, buttons, commands, handlers
+from . import admin, buttons, commands, handlers, inline
 from .querylog import QueryLog
 from .reload import ReloadBusy, reload_engine
 from .settings import Settings
@@ -75,6 +76,7 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CallbackQueryHandler(handlers.context_button, pattern=buttons.PATTERNS[buttons.CONTEXT]))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=buttons.PATTERNS[buttons.FEEDBACK]))
     app.add_handler(CallbackQueryHandler(handlers.expired_button))  # last: whatever no pattern above took
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(handlers.on_error)
     return app
 
@@ -83,6 +85,8 @@ async def on_startup(app: Application) -> None:
     state: BotState = app.bot_data["state"]
     await state.querylog.open()
     await commands.set_menus(app.bot, state.settings.admin_ids)
+    if not app.bot.supports_inline_queries:
+        log.warning("inline mode is off for @%s: the bot's owner turns it on with @BotFather /setinline", app.bot.username)
     schedule_pruning(app)
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import time
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -15,9 +13,9 @@ from telegram.ext import ContextTypes
 
 
 from . import buttons, commands, render, smalltalk
+from .lookup import look_up
 from .questions import clean_question, question_problem
-from .querylog import elapsed_ms, entry_for
-from .state import BotState, state
+from .state import state
 
 log = logging.getLogger(__name__)
 
@@ -42,34 +40,16 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
     if user and not st.limiter.allow(user.id):
-        await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")
+        await reply_html(message, render.escape(render.SLOW_DOWN))
         return
-    started = time.perf_counter()
-    engine = st.engine  # a reload swaps st.engine; this question finishes on the index it started with
-    answer = await asyncio.to_thread(engine.search, question, LOGGED_RESULTS)
-    latency = elapsed_ms(started)
-    query_id = await st.querylog.record(
-        entry_for("telegram", chat.type if chat else None, user.id if user else None, question, answer, latency, engine.key)
-    )
+    looked = await look_up(st, question, chat.type if chat else None, user.id if user else None, LOGGED_RESULTS)
+    answer, query_id = looked.answer, looked.query_id
     if not answer.hits:
-        await reply_html(message, render.not_found_html(list(engine.reports)))
+        await reply_html(message, render.not_found_html(list(looked.engine.reports)))
     else:
         shown = len(answer.lead)
         keyboard = render.answer_keyboard(query_id, 0, shown, answer.total > shown) if query_id else None
         await reply_html(message, render.answer_html(answer.lead, sure=answer.sure), reply_markup=keyboard)
-    log.info(
-        json.dumps(
-            {
-                "event": "question",
-                "chat_type": chat.type if chat else None,
-                "latency_ms": round(latency, 1),
-                "results": len(answer.hits),
-                "town_filter": answer.town_filter,
-                "query_id": query_id,
-            },
-            ensure_ascii=False,
-        )
-    )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

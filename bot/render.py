@@ -10,9 +10,13 @@ import re
 from collections.abc import Sequence
 from html import escape, unescape
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InlineQueryResultsButton,
+    InputTextMessageContent,
+)
+from telegram.constants import ParseMode
 
-from retrieval import Context, Hit, Report
+from retrieval import Answer, Context, Hit, Report
 
 from . import buttons, commands
 from .querylog import Day, Stats
@@ -71,6 +75,7 @@ def strip_tags(html_text: str) -> str:
 
 
 UNSURE = "🤔 不确定是否回答了您的问题，这是最接近的原文："
+SLOW_DOWN = "⏳ 提问太频繁了，请稍等一分钟再问。"
 
 
 def answer_html(hits: Sequence[Hit], first_rank: int = 1, sure: bool = True) -> str:
@@ -155,12 +160,48 @@ def help_html(reports: list[Report], bot_username: str | None, admin: bool = Fal
     parts = [
         f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
         f"直接发问题即可，例如：\n{examples}",
-        f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。",
+        f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。"
+        + (f"\n在任何聊天里：输入 {mention}问题，从列表里选一段原文发出。" if mention else ""),
         command_lines("命令", commands.USER),
     ]
     if admin:
         parts.append(command_lines("管理员命令", commands.ADMIN) + "\n发来 .pdf/.docx/.html/.txt 报告文件：预览后确认加入。")
     return fit(parts)
+
+
+INLINE_DESCRIPTION = 160  # characters of the passage shown under an inline result's heading
+INLINE_START = "inline"  # the /start parameter of the button over inline results: the private chat's help
+
+
+def inline_results(answer: Answer, reports: list[Report]) -> list[InlineQueryResultArticle]:
+    """Each passage as an inline result (town and report as heading, the passage below) that posts the
+    quoted passage with its source; when nothing answers, one 「没有找到」 that names the towns."""
+    if not answer.hits:
+        towns = "、".join(dict.fromkeys(r.town for r in reports))
+        return [_article("none", "🤷 没有找到相关内容", f"能回答这些地方的工作报告：{towns}。写明镇名，换个说法试试", not_found_html(reports))]
+    caveat = "" if answer.sure else "🤔 不确定 · "
+    return [
+        _article(str(h.chunk.id), f"{h.report.town} · 《{h.report.title}》", caveat + _shorten(h.chunk.text), answer_html([h], sure=answer.sure))
+        for h in answer.hits
+    ]
+
+
+def _article(result_id: str, title: str, description: str, html: str) -> InlineQueryResultArticle:
+    content = InputTextMessageContent(html, parse_mode=ParseMode.HTML)
+    return InlineQueryResultArticle(result_id, title, content, description=description)
+
+
+def _shorten(text: str, most: int = INLINE_DESCRIPTION) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def inline_hint(text: str) -> InlineQueryResultsButton:
+    """A button over an empty inline result list saying what to type; it opens the private chat's help."""
+    return InlineQueryResultsButton(text, start_parameter=INLINE_START)
+
+
+def inline_example(reports: list[Report]) -> str:
+    return f"💡 输入问题，例如「{examples_for(reports, 1)[0]}」"
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:

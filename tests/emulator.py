@@ -482,6 +482,37 @@ class Emulator:
             raise EmulatorError(f"/getDocument: HTTP {response.status_code}: {response.text}")
         return response.content
 
+    async def send_inline_query(self, user_id: int, query: str, chat_type: str = "sender", *,
+                                first_name: str | None = None, username: str | None = None) -> str:
+        """User ``user_id`` types 「@bot ``query``」 in a chat of ``chat_type`` ("sender": their chat
+        with the bot; "private", "group", "supergroup", "channel"). Returns the inline query's id."""
+        ids = await self._post("/sendInlineQuery", {
+            "botToken": self.token, "from": self.user(user_id, first_name, username),
+            "query": query, "chat_type": chat_type,
+        })
+        return ids["inline_query_id"]
+
+    async def wait_for_inline_answer(self, inline_query_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The bot's answerInlineQuery for that query: ``{"results", "button", "cache_time",
+        "is_personal", "next_offset"}``, results and button as sent; fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answers = await self._post("/getInlineAnswers", {"token": self.token, "inline_query_id": inline_query_id})
+            if answers:
+                return answers[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no answer to inline query {inline_query_id} within {timeout}s; emulator stderr:\n{self.stderr_text()}"
+                )
+            await asyncio.sleep(0.01)
+
+    async def choose_inline_result(self, inline_query_id: str, result_id: str) -> dict[str, Any]:
+        """The user picks that result: the message Telegram posts in their chat (``text``,
+        ``parse_mode``, ``via_bot``, ...), from the result's input_message_content."""
+        return await self._post("/chooseInlineResult", {
+            "token": self.token, "inline_query_id": inline_query_id, "result_id": result_id,
+        })
+
     # ------------------------------------------------------------------ what the bot did
 
     async def get_updates(self, chat_id: int) -> list[dict[str, Any]]:
