@@ -11,13 +11,14 @@ import time
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from retrieval import CorpusError, load_corpus, remove_report
 from retrieval.ingest import prepare
 
-from . import buttons, render
+from . import buttons, charts, render
 from .handlers import reply_html
 from .querylog import Review, to_csv
 from .reload import ReloadBusy, reload_engine
@@ -166,13 +167,17 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The chart of the last 30 days, today's figures in its caption."""
     st = state(context)
+    review = Review(st.querylog)
     try:
-        figures = await Review(st.querylog).stats()
+        figures, days = await review.stats(), await review.daily(charts.DAYS)
     except aiosqlite.Error as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
-    await reply_html(update.effective_message, render.stats_html(figures, len(st.engine.reports), len(st.engine)))
+    png = await asyncio.to_thread(charts.daily_png, days)
+    caption = render.stats_html(figures, days, len(st.engine.reports), len(st.engine))
+    await update.effective_message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML, filename="townqa-stats.png")
 
 
 @admin_only

@@ -8,14 +8,15 @@ import signal
 from urllib.parse import urlsplit
 
 import aiosqlite
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
-    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters,
+    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler,
+    filters,
 )
 
 from retrieval import CorpusError
 
-from . import admin, buttons, handlers
+from . import admin, buttons, commands, handlers, inline
 from .persistence import ChatDataPersistence
 from .querylog import QueryLog
 from .reload import ReloadBusy, reload_engine
@@ -24,14 +25,7 @@ from .state import BotState
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "这个机器人能做什么"),
-    BotCommand("help", "怎么提问"),
-    BotCommand("ask", "提问：/ask 问题"),
-    BotCommand("towns", "收录了哪些镇的报告"),
-    BotCommand("reset", "忘记之前的话题，重新开始"),
-]
-# Admin commands are not in the menu: only admins need them, and they are told in the README.
+# The admin commands' handlers; their menu entries and /help lines are commands.ADMIN.
 ADMIN_COMMANDS = {
     "reload": admin.reload,
     "stats": admin.stats,
@@ -85,6 +79,7 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CallbackQueryHandler(handlers.context_button, pattern=buttons.PATTERNS[buttons.CONTEXT]))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=buttons.PATTERNS[buttons.FEEDBACK]))
     app.add_handler(CallbackQueryHandler(handlers.expired_button))  # last: whatever no pattern above took
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(handlers.on_error)
     return app
 
@@ -92,7 +87,9 @@ def build_application(settings: Settings, state: BotState) -> Application:
 async def on_startup(app: Application) -> None:
     state: BotState = app.bot_data["state"]
     await state.querylog.open()
-    await app.bot.set_my_commands(COMMANDS)
+    await commands.set_menus(app.bot, state.settings.admin_ids)
+    if not app.bot.supports_inline_queries:
+        log.warning("inline mode is off for @%s: the bot's owner turns it on with @BotFather /setinline", app.bot.username)
     schedule_pruning(app)
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))

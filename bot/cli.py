@@ -51,10 +51,10 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
-async def with_querylog(settings: Settings, work) -> None:
+async def with_querylog(settings: Settings, work):
     querylog = await QueryLog(settings.path(settings.db), settings.log_user_ids).open()
     try:
-        await work(querylog)
+        return await work(querylog)
     finally:
         await querylog.close()
 
@@ -137,14 +137,19 @@ def cmd_index(engine: Engine, args: argparse.Namespace, settings: Settings) -> i
 
 def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
     """Review the query log from the shell."""
+    if args.plot and args.view != "stats":
+        print("townqa logs: --plot goes with `townqa logs stats`", file=sys.stderr)
+        return 2
     path = settings.path(settings.db)
     if not path.is_file():
         print(f"townqa logs: no query log at {path} yet", file=sys.stderr)
         return 1
 
-    async def show(querylog: QueryLog) -> None:
+    async def show(querylog: QueryLog) -> int:
         review = Review(querylog)
         if args.view == "stats":
+            if args.plot and not await plot(review, args.plot):
+                return 1
             s = await review.stats()
             share = "-" if s.answered_share is None else f"{s.answered_share:.1%}"
             p50 = "-" if s.p50_ms is None else f"{s.p50_ms:.1f} ms"
@@ -152,7 +157,7 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
             print(f"questions today: {s.today}\nquestions in 7 days: {s.week}\nanswered (7 days): {share}")
             print(f"latency p50: {p50}\nlatency p95: {p95}\nfeedback (7 days): +{s.up} -{s.down}")
             print("top towns (7 days): " + (", ".join(f"{t} {n}" for t, n in s.top_towns) or "-"))
-            return
+            return 0
         if args.view == "export":
             rows = await review.export(args.since)
         else:
@@ -160,13 +165,27 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
             if args.since:
                 rows = [r for r in rows if r["ts"] >= args.since]
         sys.stdout.write(to_csv(rows) if args.format == "csv" else to_jsonl(rows))
+        return 0
 
     try:
-        asyncio.run(with_querylog(settings, show))
+        return asyncio.run(with_querylog(settings, show))
     except aiosqlite.Error as exc:
         print(f"townqa logs: cannot read {path}: {exc}", file=sys.stderr)
         return 1
-    return 0
+
+
+async def plot(review: Review, file: Path) -> bool:
+    """The /stats chart into a PNG file; False, said plainly, when it cannot be written."""
+    from .charts import DAYS, daily_png  # matplotlib is imported only for a chart
+
+    png = await asyncio.to_thread(daily_png, await review.daily(DAYS))
+    try:
+        file.write_bytes(png)
+    except OSError as exc:
+        print(f"townqa logs: cannot write the chart to {file}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    print(f"chart of the last {DAYS} days written to {file}")
+    return True
 
 
 def bounded(low: int, high: int):
@@ -185,6 +204,12 @@ def a_date(value: str) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def png_file(value: str) -> Path:
+    if not value.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"the chart is a PNG image: name a file ending in .png, not {value!r}")
+    return Path(value)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -286,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=a_date, metavar="DATE", help="only questions from this day on (YYYY-MM-DD)")
     p.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="output format (default csv)")
     p.add_argument("-n", type=bounded(1, 100000), default=20, metavar="N", help="how many for recent/unanswered")
+    p.add_argument("--plot", type=png_file, metavar="FILE.png", help="with stats: also draw the /stats chart (30 days) into FILE.png")
     p.set_defaults(start=cmd_logs)
     p = sub.add_parser("add", help="add a report (.pdf, .docx, .html, .txt): preview, confirm, write")
     p.add_argument("file", type=Path, metavar="FILE")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import time
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -14,10 +12,10 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 
-from . import buttons, conversation, render, smalltalk
+from . import buttons, commands, conversation, render, smalltalk
+from .lookup import look_up
 from .questions import clean_question, question_problem
-from .querylog import elapsed_ms, entry_for
-from .state import BotState, state
+from .state import state
 
 log = logging.getLogger(__name__)
 
@@ -42,44 +40,29 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
     if user and not st.limiter.allow(user.id):
-        await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")
+        await reply_html(message, render.escape(render.SLOW_DOWN))
         return
-    started = time.perf_counter()
-    engine = st.engine  # a reload swaps st.engine; this question finishes on the index it started with
     topic = conversation.current(context.chat_data, st.settings.conversation_seconds)
-    asked, answer = await asyncio.to_thread(conversation.ask, engine, question, topic, LOGGED_RESULTS)
-    latency = elapsed_ms(started)
-    conversation.remember(context.chat_data, asked, answer, topic)
-    query_id = await st.querylog.record(
-        entry_for("telegram", chat.type if chat else None, user.id if user else None, asked, answer, latency, engine.key)
-    )
-    again = asked if asked != question else None
+    looked = await look_up(st, question, chat.type if chat else None, user.id if user else None, LOGGED_RESULTS, topic)
+    answer, query_id = looked.answer, looked.query_id
+    conversation.remember(context.chat_data, looked.asked, answer, topic)
+    again = looked.asked if looked.asked != question else None
     if not answer.hits:
-        await reply_html(message, render.not_found_html(list(engine.reports), answer, again))
+        await reply_html(message, render.not_found_html(list(looked.engine.reports), answer, again))
     else:
         shown = len(answer.lead)
         keyboard = render.answer_keyboard(query_id, 0, shown, answer.total > shown) if query_id else None
         html = render.answer_html(answer.lead, sure=answer.sure, assumed=answer.assumed, again=again)
         await reply_html(message, html, reply_markup=keyboard)
-    log.info(
-        json.dumps(
-            {
-                "event": "question",
-                "chat_type": chat.type if chat else None,
-                "latency_ms": round(latency, 1),
-                "results": len(answer.hits),
-                "town_filter": answer.town_filter,
-                "query_id": query_id,
-            },
-            ensure_ascii=False,
-        )
-    )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start and /help."""
-    reports = list(state(context).engine.reports)
-    await reply_html(update.effective_message, render.help_html(reports, context.bot.username))
+    """/start and /help; an admin in a private chat also gets the admins' commands (and their menu)."""
+    st, user = state(context), update.effective_user
+    admin = user is not None and user.id in st.settings.admin_ids and update.effective_chat.type == ChatType.PRIVATE
+    if admin:
+        await commands.set_admin_menu(context.bot, user.id)
+    await reply_html(update.effective_message, render.help_html(list(st.engine.reports), context.bot.username, admin))
 
 
 async def towns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import aiosqlite
@@ -286,6 +286,17 @@ class Stats:
     top_towns: list[tuple[str, int]]
 
 
+@dataclass(frozen=True)
+class Day:
+    """One UTC day of the log, for the /stats chart."""
+
+    day: date
+    questions: int
+    answered: int
+    up: int
+    down: int
+
+
 def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -333,6 +344,28 @@ class Review:
             down=down,
             top_towns=[(t, n) for t, n in towns],
         )
+
+    async def daily(self, days: int = 30, now: datetime | None = None) -> list[Day]:
+        """The last `days` UTC days to today, oldest first, days without questions included."""
+        first = (now or datetime.now(timezone.utc)).date() - timedelta(days=days - 1)
+        db, since = self.db.connection, first.isoformat()
+        asked = await (
+            await db.execute(
+                "SELECT substr(ts, 1, 10) AS day, count(*), coalesce(sum(answered), 0) FROM queries WHERE ts >= ? GROUP BY day",
+                (since,),
+            )
+        ).fetchall()
+        rated = await (
+            await db.execute(
+                "SELECT substr(ts, 1, 10) AS day, coalesce(sum(value = 1), 0), coalesce(sum(value = -1), 0)"
+                " FROM feedback WHERE ts >= ? GROUP BY day",
+                (since,),
+            )
+        ).fetchall()
+        questions = {day: (n, answered) for day, n, answered in asked}
+        feedback = {day: (up, down) for day, up, down in rated}
+        dates = [first + timedelta(days=i) for i in range(days)]
+        return [Day(d, *questions.get(d.isoformat(), (0, 0)), *feedback.get(d.isoformat(), (0, 0))) for d in dates]
 
     async def recent(self, limit: int) -> list[dict]:
         return await self._rows(f"{_REVIEW} GROUP BY q.id ORDER BY q.id DESC LIMIT ?", (limit,))

@@ -10,15 +10,20 @@ import re
 from collections.abc import Sequence
 from html import escape, unescape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InlineQueryResultsButton,
+    InputTextMessageContent,
+)
+from telegram.constants import ParseMode
 
 from retrieval import Answer, Context, Hit, Report
 
-from . import buttons
-from .querylog import Stats
+from . import buttons, commands
+from .querylog import Day, Stats
 from .reload import ReloadSummary
 
 MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
 EXAMPLES = ("后白镇2025年地区生产总值是多少？", "下蜀镇全年空气质量优良天数是多少？", "镇江经开区2024年完成固定资产投资多少？")
 
 
@@ -70,6 +75,7 @@ def strip_tags(html_text: str) -> str:
 
 
 UNSURE = "🤔 不确定是否回答了您的问题，这是最接近的原文："
+SLOW_DOWN = "⏳ 提问太频繁了，请稍等一分钟再问。"
 
 
 def asked_again_html(question: str) -> str:
@@ -122,6 +128,9 @@ def not_found_html(reports: list[Report], answer: Answer | None = None, again: s
     )
 
 
+EXPANDABLE = 400  # a context longer than this (characters shown) comes folded, in Telegram's expandable quote
+
+
 def context_html(context: Context) -> str:
     """The sentences around a passage, the passage itself in bold; a new paragraph starts a new line."""
     focus, report, chunks = context.focus.chunk, context.focus.report, context.chunks
@@ -132,7 +141,8 @@ def context_html(context: Context) -> str:
         text += f"<b>{escape(chunk.text)}</b>" if chunk.id == focus.id else escape(chunk.text)
     section = f" · {escape(focus.section)}" if focus.section else ""
     header = f"📄 上下文 — <b>{escape(report.town)}</b>《{escape(report.title)}》{section}"
-    return fit([header, f"<blockquote>{text}</blockquote>"], separator="\n")
+    quote = "blockquote expandable" if len(strip_tags(text)) > EXPANDABLE else "blockquote"
+    return fit([header, f"<{quote}>{text}</blockquote>"], separator="\n")
 
 
 SMALL_TALK = {
@@ -168,17 +178,61 @@ def towns_html(reports: list[Report]) -> str:
     return fit(lines, separator="\n")
 
 
-def help_html(reports: list[Report], bot_username: str | None) -> str:
+def command_lines(title: str, menu: Sequence[BotCommand]) -> str:
+    return "\n".join([f"<b>{escape(title)}</b>", *(f"/{c.command} — {escape(c.description)}" for c in menu)])
+
+
+def help_html(reports: list[Report], bot_username: str | None, admin: bool = False) -> str:
+    """What the bot does, how to ask, and every command this user may use (the same list as the menu)."""
     towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
     mention = f"@{escape(bot_username)} " if bot_username else ""
     examples = "\n".join(f"• {escape(e)}" for e in EXAMPLES)
-    return fit(
-        [
-            f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
-            f"直接发问题即可，例如：\n{examples}",
-            f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。\n/towns 查看收录的报告。",
-        ]
-    )
+    parts = [
+        f"👋 我回答关于 <b>{towns}</b> 工作报告的问题：引用报告原文，并注明出自哪个镇、哪份报告。",
+        f"直接发问题即可，例如：\n{examples}",
+        "可以接着问：问完一个镇，发「那下蜀镇呢？」换个镇问同一个问题；不写镇名的问题按刚才说的镇查找（/reset 重新开始）。",
+        f"在群里：用 /ask 问题，回复我的消息，或 {mention}加问题。"
+        + (f"\n在任何聊天里：输入 {mention}问题，从列表里选一段原文发出。" if mention else ""),
+        command_lines("命令", commands.USER),
+    ]
+    if admin:
+        parts.append(command_lines("管理员命令", commands.ADMIN) + "\n发来 .pdf/.docx/.html/.txt 报告文件：预览后确认加入。")
+    return fit(parts)
+
+
+INLINE_DESCRIPTION = 160  # characters of the passage shown under an inline result's heading
+INLINE_START = "inline"  # the /start parameter of the button over inline results: the private chat's help
+
+
+def inline_results(answer: Answer, reports: list[Report]) -> list[InlineQueryResultArticle]:
+    """Each passage as an inline result (town and report as heading, the passage below) that posts the
+    quoted passage with its source; when nothing answers, one 「没有找到」 that names the towns."""
+    if not answer.hits:
+        towns = "、".join(dict.fromkeys(r.town for r in reports))
+        return [_article("none", "🤷 没有找到相关内容", f"能回答这些地方的工作报告：{towns}。写明镇名，换个说法试试", not_found_html(reports))]
+    caveat = "" if answer.sure else "🤔 不确定 · "
+    return [
+        _article(str(h.chunk.id), f"{h.report.town} · 《{h.report.title}》", caveat + _shorten(h.chunk.text), answer_html([h], sure=answer.sure))
+        for h in answer.hits
+    ]
+
+
+def _article(result_id: str, title: str, description: str, html: str) -> InlineQueryResultArticle:
+    content = InputTextMessageContent(html, parse_mode=ParseMode.HTML)
+    return InlineQueryResultArticle(result_id, title, content, description=description)
+
+
+def _shorten(text: str, most: int = INLINE_DESCRIPTION) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def inline_hint(text: str) -> InlineQueryResultsButton:
+    """A button over an empty inline result list saying what to type; it opens the private chat's help."""
+    return InlineQueryResultsButton(text, start_parameter=INLINE_START)
+
+
+def inline_example(reports: list[Report]) -> str:
+    return f"💡 输入问题，例如「{examples_for(reports, 1)[0]}」"
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:
@@ -199,21 +253,29 @@ def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> Inline
     return InlineKeyboardMarkup(rows)
 
 
-def stats_html(stats: Stats, reports: int, chunks: int) -> str:
+def stats_html(stats: Stats, days: Sequence[Day], reports: int, chunks: int) -> str:
+    """The figures under the /stats chart (a photo caption: at most 1024 characters)."""
+
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
-    share = "-" if stats.answered_share is None else f"{stats.answered_share:.0%}"
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    asked = sum(d.questions for d in days)
+    answered = sum(d.answered for d in days) / asked if asked else None
     towns = "、".join(f"{escape(t)} {n}" for t, n in stats.top_towns) or "-"
     return fit(
         [
             "📊 <b>统计</b>",
-            f"今天提问 {stats.today} 个；近 7 天 {stats.week} 个，有答案 {share}",
+            f"今天提问 {stats.today} 个；近 7 天 {stats.week} 个，有答案 {share(stats.answered_share)}",
+            f"近 {len(days)} 天 {asked} 个，有答案 {share(answered)}，👍 {sum(d.up for d in days)} · 👎 {sum(d.down for d in days)}",
             f"延迟 p50 {ms(stats.p50_ms)}，p95 {ms(stats.p95_ms)}",
             f"近 7 天反馈 👍 {stats.up} · 👎 {stats.down}",
             f"问得最多的镇（7 天）：{towns}",
             f"索引：{reports} 份报告，{chunks} 段",
         ],
+        limit=MAX_CAPTION,
         separator="\n",
     )
 

@@ -27,7 +27,9 @@ and :meth:`Emulator.wait_for_edit`.
 Files: a bot's ``sendDocument`` is stored the same way, with ``"method": "sendDocument"`` and
 ``message["document"] == {"file_id", "file_unique_id", "file_name", "mime_type", "file_size"}``
 (plus ``caption`` if one was sent, and no ``text``); :meth:`Emulator.get_document` gives its
-bytes. A user sends a file with :meth:`Emulator.send_document`; the bot fetches it with
+bytes. A ``sendPhoto`` likewise has ``message["photo"] == [{"file_id", "file_unique_id", "width",
+"height", "file_size"}]`` (PNG or JPEG only; width and height read from the bytes), bytes the same
+way. A user sends a file with :meth:`Emulator.send_document`; the bot fetches it with
 ``await (await bot.get_file(file_id)).download_as_bytearray()`` (getFile refuses files over
 20 MB with ``BadRequest("File is too big")``, as Telegram does).
 
@@ -77,6 +79,8 @@ def utf16_len(text: str) -> int:
 def _describe(entry: dict[str, Any]) -> str | None:
     """A stored bot message in a word, for assertion messages."""
     message = entry.get("message", {})
+    if isinstance(message.get("photo"), list):
+        return "[photo]" + (f" {message['caption']}" if message.get("caption") else "")
     document = message.get("document")
     if isinstance(document, dict):
         caption = message.get("caption")
@@ -467,7 +471,8 @@ class Emulator:
 
     async def get_document(self, file_id: str) -> bytes:
         """The bytes stored under ``file_id``: a file the bot sent (``message["document"]
-        ["file_id"]`` of its stored message) or one a user sent with :meth:`send_document`."""
+        ["file_id"]`` or ``message["photo"][0]["file_id"]`` of its stored message) or one a user
+        sent with :meth:`send_document`."""
         if not self.running:
             raise EmulatorError(f"the emulator is not running; stderr:\n{self.stderr_text()}")
         response = await self._client().post(
@@ -476,6 +481,37 @@ class Emulator:
         if response.status_code != 200:
             raise EmulatorError(f"/getDocument: HTTP {response.status_code}: {response.text}")
         return response.content
+
+    async def send_inline_query(self, user_id: int, query: str, chat_type: str = "sender", *,
+                                first_name: str | None = None, username: str | None = None) -> str:
+        """User ``user_id`` types 「@bot ``query``」 in a chat of ``chat_type`` ("sender": their chat
+        with the bot; "private", "group", "supergroup", "channel"). Returns the inline query's id."""
+        ids = await self._post("/sendInlineQuery", {
+            "botToken": self.token, "from": self.user(user_id, first_name, username),
+            "query": query, "chat_type": chat_type,
+        })
+        return ids["inline_query_id"]
+
+    async def wait_for_inline_answer(self, inline_query_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The bot's answerInlineQuery for that query: ``{"results", "button", "cache_time",
+        "is_personal", "next_offset"}``, results and button as sent; fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answers = await self._post("/getInlineAnswers", {"token": self.token, "inline_query_id": inline_query_id})
+            if answers:
+                return answers[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no answer to inline query {inline_query_id} within {timeout}s; emulator stderr:\n{self.stderr_text()}"
+                )
+            await asyncio.sleep(0.01)
+
+    async def choose_inline_result(self, inline_query_id: str, result_id: str) -> dict[str, Any]:
+        """The user picks that result: the message Telegram posts in their chat (``text``,
+        ``parse_mode``, ``via_bot``, ...), from the result's input_message_content."""
+        return await self._post("/chooseInlineResult", {
+            "token": self.token, "inline_query_id": inline_query_id, "result_id": result_id,
+        })
 
     # ------------------------------------------------------------------ what the bot did
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -105,8 +107,16 @@ async def test_stats_recent_and_unanswered_show_the_log(emu: Emulator, bot):
     (answer,) = await emu.wait_for_messages(6)
     keyboard = {b["text"]: b["callback_data"] for row in answer["message"]["reply_markup"]["inline_keyboard"] for b in row}
     await emu.send_callback(6, answer, keyboard["👎"])
-    (stats,) = await command(emu, ADMIN, "/stats")
-    assert "今天提问" in stats and "👎 1" in stats and "6 份报告" in stats
+    await emu.send_command(ADMIN, "/stats")
+    (chart,) = await emu.wait_for_messages(ADMIN, timeout=30)
+    with sqlite3.connect(bot.bot_data["state"].querylog.path) as db:
+        (today,) = db.execute("SELECT count(*) FROM queries WHERE ts >= ?", (datetime.now(timezone.utc).date().isoformat(),)).fetchone()
+    caption, [photo] = chart["message"]["caption"], chart["message"]["photo"]
+    assert f"今天提问 {today} 个" in caption and "👎 1" in caption and "6 份报告" in caption
+    assert f"近 30 天 {today} 个" in caption and chart["message"]["parse_mode"] == "HTML"
+    png = await emu.get_document(photo["file_id"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) == photo["file_size"] > 10_000
+    assert 600 <= photo["width"] <= 2000 and 400 <= photo["height"] <= 1200
     (recent,) = await command(emu, ADMIN, "/recent 3")
     assert "下蜀镇全年空气质量优良天数是多少？" in recent and recent.count("#") == 3
     (unanswered,) = await command(emu, ADMIN, "/unanswered")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,22 @@ def test_an_unsure_answer_says_so_in_the_console(cache: Path):
     out = townqa("ask", "郭庄镇2025年地区生产总值是多少？", cache=cache).stdout
     assert out.startswith("不确定是否回答了您的问题") or "没有找到相关内容" in out
     assert "不确定" not in townqa("ask", "后白镇2025年地区生产总值是多少", cache=cache).stdout
+
+
+def test_logs_stats_plot_draws_the_chart_into_a_png_file(tmp_path: Path):
+    cache = tmp_path
+    townqa("chat", stdin="后白镇2025年地区生产总值是多少\n", cache=cache)
+    chart = tmp_path / "charts" / "stats.png"
+    missing = townqa("logs", "stats", "--plot", str(chart), cache=cache, check=False)
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert f"cannot write the chart to {chart}: No such file or directory" in missing.stderr
+    chart.parent.mkdir()
+    out = townqa("logs", "stats", "--plot", str(chart), cache=cache).stdout
+    assert "questions today: 1" in out and f"chart of the last 30 days written to {chart}" in out
+    png = chart.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert 600 <= width <= 2000 and 400 <= height <= 1200
+    for args in (["stats", "--plot", str(tmp_path / "stats.jpg")], ["recent", "--plot", str(chart)]):
+        wrong = townqa("logs", *args, cache=cache, check=False)
+        assert wrong.returncode == 2 and (".png" in wrong.stderr or "goes with" in wrong.stderr)

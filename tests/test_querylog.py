@@ -97,6 +97,23 @@ async def test_review_stats_recent_unanswered_and_export(qlog: QueryLog):
     assert await review.export("2999-01-01") == []
 
 
+async def test_daily_counts_cover_30_days_to_today_with_empty_days(qlog: QueryLog):
+    now = datetime.now(timezone.utc)
+    ids = [await qlog.record(entry(q, results=r)) for q, r in (("今天", ((1, 2.0),)), ("今天没答案", ()), ("前天", ((1, 2.0),)), ("很久以前", ((1, 2.0),)))]
+    await qlog.feedback(ids[0], 42, 1)
+    await qlog.feedback(ids[1], 42, -1)
+    await qlog.feedback(ids[1], 43, -1)
+    for query_id, back in ((ids[2], 2), (ids[3], 30)):
+        await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", ((now - timedelta(days=back)).isoformat(), query_id))
+    await qlog.connection.commit()
+    days = await Review(qlog).daily(30)
+    assert len(days) == 30 and days[-1].day == now.date() and days[0].day == now.date() - timedelta(days=29)
+    assert (days[-1].questions, days[-1].answered, days[-1].up, days[-1].down) == (2, 1, 1, 2)
+    assert (days[-3].questions, days[-3].answered) == (1, 1)
+    assert sum(d.questions for d in days) == 3  # 30 days back is one day too old
+    assert [d.day for d in days] == sorted(d.day for d in days)
+
+
 async def test_retention_prunes_old_questions_and_their_feedback(qlog: QueryLog):
     old = await qlog.record(entry("很久以前"))
     await qlog.feedback(old, 42, 1)

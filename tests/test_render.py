@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from bot import render
+from bot import commands, render
 from bot.questions import clean_question, question_problem
 from retrieval import Chunk, Context, Engine, Hit, Report
 
@@ -89,6 +89,23 @@ def test_context_puts_the_passage_in_bold_among_its_neighbours():
     html = render.context_html(Context(Hit(chunks[1], 0.0, REPORT), chunks))
     assert "<b>第1句&lt;x&gt;。</b>" in html and "第0句&lt;x&gt;。" in html
     assert valid_telegram_html(html)
+
+
+def test_a_long_context_is_folded_in_an_expandable_quote():
+    short = tuple(hit(f"第{i}句。" * 20, i).chunk for i in range(3))  # 3 x 80 characters
+    long = tuple(hit(f"第{i}句。" * 40, i).chunk for i in range(3))  # 3 x 160
+    assert "<blockquote>" in render.context_html(Context(Hit(short[1], 0.0, REPORT), short))
+    folded = render.context_html(Context(Hit(long[1], 0.0, REPORT), long))
+    assert "<blockquote expandable>" in folded and folded.endswith("</blockquote>")
+    assert valid_telegram_html(folded)
+
+
+def test_help_lists_every_command_an_admin_also_theirs(engine: Engine):
+    reports = list(engine.reports)
+    for admin, menu in ((False, commands.USER), (True, commands.USER + commands.ADMIN)):
+        html = render.help_html(reports, "townqa_bot", admin)
+        assert re.findall(r"^/(\w+) — ", html, re.M) == [c.command for c in menu]
+        assert valid_telegram_html(html)
 
 
 def test_help_towns_and_not_found_are_valid_html(engine: Engine):

@@ -30,15 +30,25 @@
  *     50 MB -> 413 "Request Entity Too Large". Stored as a bot message whose `message.document`
  *     is {file_id, file_unique_id, file_name, mime_type, file_size}; answers with a Message
  *     carrying `document` and `caption`.
+ *   - sendPhoto: a multipart upload of PNG or JPEG bytes (or a photo's file_id); caption checked
+ *     like sendDocument's; not an image -> 400 "IMAGE_PROCESS_FAILED", over 10 MB or width +
+ *     height over 10000 or sides more than 20:1 -> 400 "PHOTO_INVALID_DIMENSIONS". Stored as a
+ *     bot message whose `message.photo` is [{file_id, file_unique_id, width, height, file_size}]
+ *     (one size: the bytes as sent, which /getDocument gives back).
  *   - getFile: {file_id, file_unique_id, file_size, file_path}; over 20 MB -> 400 "file is too
  *     big", unknown / other bot's file_id -> 400 "invalid file_id".
  *   - GET /file/bot<TOKEN>/<file_path>: the stored bytes (file_path as getFile gave it; 404
  *     otherwise), so PTB's File.download_* work with base_file_url = <root>/file/bot.
  *   - answerCallbackQuery: true, and keeps the answer (text, show_alert) for the client side;
  *     unknown or already answered query ids give Telegram's 400.
+ *   - answerInlineQuery: checks the results as Telegram does (at most 50; ids 1-64 bytes, unique;
+ *     an article has a title and message content; message_text checked like sendMessage's, parse
+ *     mode included; the button has text and a valid start_parameter), and keeps the answer for
+ *     the client side; an unknown or already answered inline query id gives Telegram's 400.
+ *   - getMe says supports_inline_queries (inline mode turned on with @BotFather /setinline).
  *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
  *   - added: setMyCommands/getMyCommands/deleteMyCommands (validated, stored per scope and
- *     language), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
+ *     language; a chat scope for a chat no user has written from: 400 "chat not found"), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
  *     set/getMyDescription, set/getMyShortDescription, set/getMyName, getWebhookInfo, getChat,
  *     logOut, close.
  *   - any other method: 404 with a description naming the method (PTB raises InvalidToken
@@ -59,6 +69,11 @@
  *     bytes under a new file_id and answers {update_id, message_id, file_id, file_unique_id}.
  *   - added: /getDocument {file_id, token?}: the stored bytes (application/octet-stream), for
  *     files users sent and files the bot uploaded alike; 404 JSON if unknown.
+ *   - added: /sendInlineQuery {botToken, from, query, offset?, chat_type?}: a user typing
+ *     「@bot query」 (at most 256 characters); a polling bot gets an inline_query update; answers
+ *     {update_id, inline_query_id}. /getInlineAnswers {token, inline_query_id?}: the bot's
+ *     answerInlineQuery calls. /chooseInlineResult {token, inline_query_id, result_id}: the message
+ *     Telegram posts for the user when they pick that result ({text, parse_mode, via_bot, ...}).
  *   - /getUpdates, /getUpdatesHistory: unchanged (the package's own).
  *   - added: /getBotCalls {token, method?}, /getCallbackAnswers {token}, /getBotState {token},
  *     /reset {token?}.
@@ -102,6 +117,7 @@ const MAX_CAPTION_LENGTH = 1024;
 const MB = 1024 * 1024;
 const MAX_BOT_UPLOAD = 50 * MB; // sendDocument & co. (multipart upload)
 const MAX_GET_FILE = 20 * MB; // getFile refuses bigger files
+const MAX_PHOTO = 10 * MB; // sendPhoto
 const MAX_CLIENT_UPLOAD = 100 * MB; // what a test may send as a user (the emulator keeps it in RAM)
 const CHAT_ACTIONS = new Set([
   'typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice',
@@ -110,7 +126,7 @@ const CHAT_ACTIONS = new Set([
 // Parameters PTB sends JSON-encoded inside form fields.
 const JSON_FIELDS = [
   'reply_markup', 'entities', 'caption_entities', 'link_preview_options', 'reply_parameters',
-  'commands', 'scope', 'menu_button', 'allowed_updates',
+  'commands', 'scope', 'menu_button', 'allowed_updates', 'results', 'button',
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -193,7 +209,7 @@ function botUser(token) {
     username: BOT_USERNAME,
     can_join_groups: true,
     can_read_all_group_messages: false,
-    supports_inline_queries: false,
+    supports_inline_queries: true,
     can_connect_to_business: false,
     has_main_web_app: false,
   };
@@ -343,6 +359,7 @@ class State {
     this.calls = []; // every bot API call but getUpdates: {method, token, params, time}
     this.callbackAnswers = []; // {callback_query_id, text, show_alert, url, cache_time, token, time}
     this.answeredCallbacks = new Set();
+    this.inlineAnswers = []; // {inline_query_id, results, button, cache_time, is_personal, next_offset, token, time}
     this.commands = {}; // token -> {scopeKey|lang: [BotCommand]}
     this.menuButtons = {}; // token -> {chat_id|'default': MenuButton}
     this.texts = {}; // token -> {description, short_description, name}
@@ -397,6 +414,24 @@ function storeFile(token, fileName, mimeType, data) {
   };
   state.files.set(record.file_id, record);
   return record;
+}
+
+/** Width and height of PNG or JPEG bytes (what Telegram can make a photo of), else undefined. */
+function imageSize(data) {
+  if (data.length >= 24 && data.readUInt32BE(0) === 0x89504e47 && data.toString('latin1', 12, 16) === 'IHDR') {
+    return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
+  }
+  if (data.length >= 4 && data[0] === 0xff && data[1] === 0xd8) {
+    let at = 2;
+    while (at + 9 < data.length && data[at] === 0xff) {
+      const marker = data[at + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return { width: data.readUInt16BE(at + 7), height: data.readUInt16BE(at + 5) };
+      }
+      at += 2 + data.readUInt16BE(at + 2);
+    }
+  }
+  return undefined;
 }
 
 /** The Document object (Bot API) of a stored file. */
@@ -477,6 +512,15 @@ function uploadedPart(req, value, name) {
   return undefined;
 }
 
+/** What sendDocument and sendPhoto check alike: a chat, a caption that parses, a non-empty upload (if one). */
+function mediaUpload(p, req, field) {
+  if (p.chat_id === undefined || p.chat_id === '') throw badRequest('chat not found');
+  checkCaption(p.caption, p.parse_mode);
+  const part = uploadedPart(req, p[field], field);
+  if (part && part.data.length === 0) throw badRequest('file must be non-empty');
+  return part;
+}
+
 function rememberChat(chat) {
   if (chat && chat.id !== undefined) state.chats.set(String(chat.id), { ...chat, id: Number(chat.id) });
 }
@@ -511,6 +555,7 @@ function botEntryToTelegram(server, entry) {
     const { file_id, file_unique_id, file_name, mime_type, file_size } = m.document;
     msg.document = { file_id, file_unique_id, file_name, mime_type, file_size };
   }
+  if (Array.isArray(m.photo)) msg.photo = m.photo;
   if (m.caption !== undefined && String(m.caption) !== '') msg.caption = String(m.caption);
   if (Array.isArray(m.caption_entities) && msg.caption !== undefined) msg.caption_entities = m.caption_entities;
   if (flag(m.show_caption_above_media) && msg.caption !== undefined) msg.show_caption_above_media = true;
@@ -597,6 +642,7 @@ function formatUpdate(update) {
     if (cq.game_short_name !== undefined) query.game_short_name = cq.game_short_name;
     return { update_id: update.updateId, callback_query: query };
   }
+  if ('inlineQuery' in update) return { update_id: update.updateId, inline_query: update.inlineQuery };
   return { update_id: update.updateId, message: userMessageToTelegram(update) };
 }
 
@@ -642,7 +688,7 @@ function getUpdatesRoute(app, server) {
       return;
     }
     let timer = null;
-    const events = ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery'];
+    const events = ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery', 'AddedUserInlineQuery'];
     const poller = {
       finish(result, error) {
         clearTimeout(timer);
@@ -681,6 +727,13 @@ function validateCommands(commands) {
   }
 }
 
+/** A chat scope names a chat the bot knows (a user who never wrote to it: "chat not found", as Telegram says). */
+function checkScopeChat(scope) {
+  if (scope && typeof scope === 'object' && scope.chat_id !== undefined && !state.chats.has(String(scope.chat_id))) {
+    throw badRequest('chat not found');
+  }
+}
+
 function commandsKey(p) {
   const scope = p.scope && typeof p.scope === 'object' ? p.scope : { type: 'default' };
   return `${JSON.stringify({ type: scope.type, chat_id: scope.chat_id, user_id: scope.user_id })}|${p.language_code || ''}`;
@@ -713,6 +766,44 @@ function setReplyMarkup(message, markup) {
   if (inline && inline.inline_keyboard.length) message.reply_markup = inline;
   else delete message.reply_markup;
 }
+
+const RESULT_TYPES = new Set([
+  'article', 'photo', 'gif', 'mpeg4_gif', 'video', 'audio', 'voice', 'document', 'location', 'venue',
+  'contact', 'game', 'sticker',
+]);
+
+/** Inline results as Telegram checks them: at most 50, ids of 1-64 bytes and unique, an article with a title
+ * and message content whose text would parse; returns them as given. */
+function checkInlineResults(results) {
+  if (!Array.isArray(results)) throw badRequest("can't parse inline query results JSON object");
+  if (results.length > 50) throw badRequest('RESULTS_TOO_MUCH');
+  const ids = new Set();
+  for (const r of results) {
+    if (!r || !RESULT_TYPES.has(String(r.type))) throw badRequest('RESULT_TYPE_INVALID');
+    const id = String(r.id === undefined ? '' : r.id);
+    if (!id || Buffer.byteLength(id) > 64) throw badRequest('RESULT_ID_INVALID');
+    if (ids.has(id)) throw badRequest('RESULT_ID_DUPLICATE');
+    ids.add(id);
+    const content = r.input_message_content;
+    if (r.type === 'article') {
+      if (!String(r.title || '').trim()) throw badRequest('RESULT_TITLE_EMPTY');
+      if (!content) throw badRequest('SEND_MESSAGE_MEDIA_INVALID');
+    }
+    if (content && content.message_text !== undefined) checkText(content.message_text, content.parse_mode);
+  }
+  return results;
+}
+
+function checkResultsButton(button) {
+  if (button === undefined || button === null) return;
+  if (!String(button.text || '').trim()) throw badRequest('BUTTON_TEXT_INVALID');
+  if ((button.start_parameter === undefined) === (button.web_app === undefined)) throw badRequest('BUTTON_TYPE_INVALID');
+  if (button.start_parameter !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(String(button.start_parameter))) {
+    throw badRequest('START_PARAM_INVALID');
+  }
+}
+
+let inlineQueryCounter = 0; // never reset: inline query ids stay unique across /reset
 
 function botRoutes(server) {
   return [
@@ -752,12 +843,9 @@ function botRoutes(server) {
       return server.addBotMessage(p, token);
     }),
     (app) => botMethod(app, 'sendDocument', (p, token, req) => {
-      if (p.chat_id === undefined || p.chat_id === '') throw badRequest('chat not found');
-      checkCaption(p.caption, p.parse_mode);
       let record;
-      const part = uploadedPart(req, p.document, 'document');
+      const part = mediaUpload(p, req, 'document');
       if (part) {
-        if (part.data.length === 0) throw badRequest('file must be non-empty');
         if (part.data.length > MAX_BOT_UPLOAD) throw new ApiError(413, 'Request Entity Too Large');
         record = storeFile(token, part.file_name, part.mime_type, part.data);
       } else if (typeof p.document === 'string' && p.document !== '') {
@@ -772,6 +860,29 @@ function botRoutes(server) {
       }
       const message = { ...p, document: documentOf(record) };
       return storeBotMessage(server, message, token, 'sendDocument');
+    }),
+    (app) => botMethod(app, 'sendPhoto', (p, token, req) => {
+      let record;
+      const part = mediaUpload(p, req, 'photo');
+      if (part) {
+        if (part.data.length > MAX_PHOTO) throw badRequest('PHOTO_INVALID_DIMENSIONS');
+        const size = imageSize(part.data);
+        if (!size) throw badRequest('IMAGE_PROCESS_FAILED');
+        if (size.width + size.height > 10000 || Math.max(size.width / size.height, size.height / size.width) > 20) {
+          throw badRequest('PHOTO_INVALID_DIMENSIONS');
+        }
+        record = storeFile(token, part.file_name || 'photo', part.mime_type, part.data);
+        Object.assign(record, size);
+      } else if (typeof p.photo === 'string' && p.photo !== '') {
+        record = fileForBot(p.photo, token);
+        if (!record || record.width === undefined) throw badRequest('wrong file identifier/HTTP URL specified');
+      } else {
+        throw badRequest('there is no photo in the request');
+      }
+      const photo = [{
+        file_id: record.file_id, file_unique_id: record.file_unique_id, width: record.width, height: record.height, file_size: record.file_size,
+      }];
+      return storeBotMessage(server, { ...p, photo }, token, 'sendPhoto');
     }),
     (app) => botMethod(app, 'getFile', (p, token) => {
       const record = fileForBot(p.file_id, token);
@@ -847,6 +958,27 @@ function botRoutes(server) {
       });
       return true;
     }),
+    (app) => botMethod(app, 'answerInlineQuery', (p, token) => {
+      const id = String(p.inline_query_id || '');
+      const known = server.storage.userMessages.some((u) => u.botToken === token && u.inlineQuery && u.inlineQuery.id === id);
+      if (!known || state.inlineAnswers.some((a) => a.token === token && a.inline_query_id === id)) {
+        throw badRequest('query is too old and response timeout expired or query ID is invalid');
+      }
+      const results = checkInlineResults(p.results);
+      checkResultsButton(p.button);
+      if (p.next_offset !== undefined && Buffer.byteLength(String(p.next_offset)) > 64) throw badRequest('NEXT_OFFSET_INVALID');
+      state.inlineAnswers.push({
+        inline_query_id: id,
+        results,
+        button: p.button,
+        cache_time: p.cache_time === undefined ? 300 : Number(p.cache_time),
+        is_personal: flag(p.is_personal),
+        next_offset: p.next_offset === undefined ? '' : String(p.next_offset),
+        token,
+        time: Date.now(),
+      });
+      return true;
+    }),
     (app) => botMethod(app, 'deleteMessage', (p) => {
       const chatId = Number(p.chat_id);
       const messageId = Number(p.message_id);
@@ -877,6 +1009,7 @@ function botRoutes(server) {
     }),
     (app) => botMethod(app, 'setMyCommands', (p, token) => {
       validateCommands(p.commands);
+      checkScopeChat(p.scope);
       state.commands[token] = state.commands[token] || {};
       state.commands[token][commandsKey(p)] = p.commands.map((c) => ({
         command: String(c.command).replace(/^\//, ''), description: String(c.description),
@@ -1015,6 +1148,39 @@ function clientRoutes(server) {
       const ids = { update_id: server.updateId, message_id: server.messageId };
       await server.addUserMessage(message);
       return { ...ids, file_id: record.file_id, file_unique_id: record.file_unique_id };
+    }),
+    (app) => clientRoute(app, '/sendInlineQuery', async (body) => {
+      const token = requireToken(body);
+      if (!body.from || body.from.id === undefined) throw badRequest('the inline query must contain `from` (a User)');
+      const text = String(body.query === undefined ? '' : body.query);
+      if (text.length > 256) throw badRequest('an inline query is at most 256 characters (Telegram clients stop there)');
+      inlineQueryCounter += 1;
+      const inlineQuery = {
+        id: `${botIdOf(token)}${String(inlineQueryCounter).padStart(8, '0')}`,
+        from: body.from,
+        query: text,
+        offset: String(body.offset || ''),
+      };
+      if (body.chat_type !== undefined) inlineQuery.chat_type = String(body.chat_type);
+      const update = { ...server.getCommonFields(token), inlineQuery };
+      await server.addUserUpdate(update);
+      server.emit('AddedUserInlineQuery');
+      return { update_id: update.updateId, inline_query_id: inlineQuery.id };
+    }),
+    (app) => clientRoute(app, '/getInlineAnswers', (body) => state.inlineAnswers
+      .filter((a) => (!body.token || a.token === body.token)
+        && (body.inline_query_id === undefined || a.inline_query_id === String(body.inline_query_id)))),
+    (app) => clientRoute(app, '/chooseInlineResult', (body) => {
+      const answer = state.inlineAnswers.find((a) => (!body.token || a.token === body.token)
+        && a.inline_query_id === String(body.inline_query_id));
+      const result = answer && answer.results.find((r) => String(r.id) === String(body.result_id));
+      if (!result) throw badRequest('no such result among the answers to that inline query');
+      const content = result.input_message_content || {};
+      if (content.message_text === undefined) throw badRequest('only results with a text message content are emulated');
+      const posted = { text: String(content.message_text), via_bot: botUser(answer.token) };
+      for (const key of ['parse_mode', 'entities', 'link_preview_options']) if (content[key] !== undefined) posted[key] = content[key];
+      if (result.reply_markup) posted.reply_markup = result.reply_markup;
+      return posted;
     }),
     (app) => {
       app.post('/getDocument', (req, res) => {
