@@ -9,7 +9,6 @@ import re
 import secrets
 import time
 
-import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -19,6 +18,7 @@ from retrieval.ingest import prepare
 
 from . import buttons, render
 from .handlers import reply_html
+from .database import ERRORS
 from .querylog import Review, to_csv
 from .reload import ReloadBusy, reload_engine
 from .state import state
@@ -169,7 +169,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     st = state(context)
     try:
         figures = await Review(st.querylog).stats()
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     await reply_html(update.effective_message, render.stats_html(figures, len(st.engine.reports), len(st.engine)))
@@ -188,7 +188,7 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def _review(update: Update, context: ContextTypes.DEFAULT_TYPE, title: str, view: str) -> None:
     try:
         rows = await getattr(Review(state(context).querylog), view)(count_arg(context))
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     await reply_html(update.effective_message, render.queries_html(title, rows))
@@ -203,7 +203,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         rows = await Review(state(context).querylog).export(since)
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     await update.effective_message.reply_document(

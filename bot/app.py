@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from urllib.parse import urlsplit
 
-import aiosqlite
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters,
+    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
+    filters,
 )
 
 from retrieval import CorpusError
 
-from . import admin, buttons, handlers
+from . import admin, buttons, handlers, replicas
+from .database import ERRORS
 from .persistence import ChatDataPersistence
 from .querylog import QueryLog
-from .reload import ReloadBusy, reload_engine
+from .reload import ReloadBusy, reload_engine, reload_for_replica
 from .settings import Settings
 from .state import BotState
 
@@ -68,6 +70,8 @@ def build_application(settings: Settings, state: BotState) -> Application:
     )
     app.bot_data["state"] = state
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    if state.querylog.shared:  # replicas: an update delivered twice (to either) is handled once
+        app.add_handler(TypeHandler(Update, replicas.first_delivery), group=-1)
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
     app.add_handler(CommandHandler("towns", handlers.towns))
     app.add_handler(CommandHandler("ask", handlers.ask))
@@ -94,6 +98,10 @@ async def on_startup(app: Application) -> None:
     await state.querylog.open()
     await app.bot.set_my_commands(COMMANDS)
     schedule_pruning(app)
+    if state.querylog.shared:
+        app.bot_data["follow_reloads"] = asyncio.create_task(
+            replicas.follow_reloads(str(state.querylog.target), lambda: reload_for_replica(state))
+        )
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))
     except (NotImplementedError, RuntimeError, AttributeError):  # not the main thread, or no SIGHUP here
@@ -102,6 +110,11 @@ async def on_startup(app: Application) -> None:
 
 
 async def on_shutdown(app: Application) -> None:
+    following = app.bot_data.pop("follow_reloads", None)
+    if following:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
     await app.bot_data["state"].querylog.close()
 
 
@@ -131,14 +144,14 @@ async def prune_log(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         removed = await state.querylog.prune(days)
         log.info("query log: %d questions older than %d days removed", removed, days)
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         log.warning("query log: pruning failed (%s); will try again tomorrow", exc)
 
 
 def run_bot(settings: Settings) -> None:
     """Load the index, then serve until SIGINT/SIGTERM (PTB stops cleanly on both)."""
     engine = settings.load_engine()
-    state = BotState(engine, settings, QueryLog(settings.path(settings.db), settings.log_user_ids))
+    state = BotState(engine, settings, QueryLog(settings.database(), settings.log_user_ids))
     app = build_application(settings, state)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 
 from . import buttons, conversation, render, smalltalk
+from .persistence import store_now
 from .questions import clean_question, question_problem
 from .querylog import elapsed_ms, entry_for
 from .state import BotState, state
@@ -41,7 +42,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if talk:
         await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
-    if user and not st.limiter.allow(user.id):
+    if user and not await st.limiter.allow(user.id):
         await reply_html(message, "⏳ 提问太频繁了，请稍等一分钟再问。")
         return
     started = time.perf_counter()
@@ -50,6 +51,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     asked, answer = await asyncio.to_thread(conversation.ask, engine, question, topic, LOGGED_RESULTS)
     latency = elapsed_ms(started)
     conversation.remember(context.chat_data, asked, answer, topic)
+    await store_now(context, chat.id if chat else None)
     query_id = await st.querylog.record(
         entry_for("telegram", chat.type if chat else None, user.id if user else None, asked, answer, latency, engine.key)
     )
@@ -98,6 +100,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: forget the chat's last question and towns."""
     had = conversation.forget(context.chat_data)
+    await store_now(context, update.effective_chat.id if update.effective_chat else None)
     await reply_html(update.effective_message, "🔄 好的，之前的话题已忘记。" if had else "🔄 现在没有记着的话题，直接提问吧。")
 
 
