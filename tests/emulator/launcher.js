@@ -36,7 +36,9 @@
  *     otherwise), so PTB's File.download_* work with base_file_url = <root>/file/bot.
  *   - answerCallbackQuery: true, and keeps the answer (text, show_alert) for the client side;
  *     unknown or already answered query ids give Telegram's 400.
- *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
+ *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true. With a
+ *     webhook set, users' updates are POSTed to it in getUpdates' format, with Telegram's
+ *     X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token.
  *   - added: setMyCommands/getMyCommands/deleteMyCommands (validated, stored per scope and
  *     language), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
  *     set/getMyDescription, set/getMyShortDescription, set/getMyName, getWebhookInfo, getChat,
@@ -599,6 +601,34 @@ function formatUpdate(update) {
   }
   return { update_id: update.updateId, message: userMessageToTelegram(update) };
 }
+
+/*
+ * With a webhook set, a user's update is POSTed to it as Telegram does: the same JSON getUpdates gives,
+ * the X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token, and a failed delivery
+ * (no answer, or a status other than 2xx) fails the client's request (the package's axios call posted its
+ * own format, without the header). The update id is taken before the delivery is awaited: the package
+ * counted it up afterwards, so users writing at the same time got the same update id.
+ */
+const axios = require('axios');
+
+TelegramServer.prototype.addUserUpdate = async function addUserUpdate(update) {
+  if (!update.botToken) throw new Error('The message must be of type object and must contain `botToken` field.');
+  const webhook = this.webhooks[update.botToken];
+  this.updateId = Math.max(this.updateId, update.updateId + 1);
+  if (webhook) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (webhook.secret_token) headers['X-Telegram-Bot-Api-Secret-Token'] = String(webhook.secret_token);
+    const resp = await axios({
+      url: String(webhook.url), method: 'POST', data: formatUpdate(update), headers,
+      timeout: 10000, validateStatus: () => true, proxy: false,
+    });
+    if (resp.status < 200 || resp.status > 299) {
+      throw new Error(`Webhook invocation failed: HTTP ${resp.status}`);
+    }
+  } else {
+    this.storage.userMessages.push(update);
+  }
+};
 
 // ---------------------------------------------------------------- bot routes
 
