@@ -4,8 +4,9 @@ With replicas a chat's next update may reach another process: `refresh_chat_data
 update) reads the chat's state from the database, and the handlers store it with `store_now` before they
 reply, so whatever the user saw is what any replica knows next.
 
-Only the conversation (bot/conversation.py) is kept: an upload waiting for 「✅ 加入」 holds files and expires
-in minutes, and user data, bot data and callback data are not used. JSON rather than pickle: what is stored can
+Kept: the conversation (bot/conversation.py) and an admin's upload or removal waiting for its button (its
+file as base64, for ten minutes), so the press works on any replica; user data, bot data and callback data
+are not used. JSON rather than pickle: what is stored can
 be read, and loading it runs no code.
 """
 
@@ -21,7 +22,8 @@ from .querylog import QueryLog
 
 log = logging.getLogger(__name__)
 
-KEPT = (conversation.KEY,)  # the chat_data entries that survive a restart
+PENDING = "ingest"  # the chat_data entry of an upload or removal waiting for 「✅ 加入」 / 「🗑 移除」 (bot/admin.py)
+KEPT = (conversation.KEY, PENDING)  # the chat_data entries that survive a restart and reach other replicas
 UPDATE_SECONDS = 5.0  # how often PTB writes changed chat_data (and always at a clean stop), besides store_now
 
 

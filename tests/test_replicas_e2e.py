@@ -32,6 +32,7 @@ from .conftest import ROOT
 from .emulator import Emulator, EmulatorError
 from .postgres import free_port
 from .proxy import Nginx
+from .test_admin_e2e import press, upload_preview
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -210,6 +211,23 @@ async def test_an_admins_reload_on_one_replica_reaches_the_other(cluster: Cluste
     answers = [await ask(cluster.emu, 62 + n, question) for n in range(2)]  # one on each replica
     assert all("120" in a for a in answers), answers
     assert {who_answered(cluster, last_query_id(cluster, 62 + n)) for n in range(2)} == {"A", "B"}
+
+
+async def test_an_upload_previewed_on_one_replica_is_added_by_a_press_on_the_other(cluster: Cluster):
+    text = "后桥镇2025年工作总结。全年新建口袋公园9个，改造农贸市场2处。".encode()
+    preview = await upload_preview(cluster.emu, ADMIN, "007_houqiao.txt", text, "town=后桥镇 title=后桥镇2025年工作总结")
+    assert "镇/街道：后桥镇" in preview["message"]["text"]
+    (previewed_by,) = [r.name for r in cluster.replicas if "upload previewed by" in r.output()]
+    replies = await press(cluster.emu, ADMIN, preview, "✅ 加入")
+    assert "新增：007_houqiao.txt" in replies[0]
+    (confirmed_by,) = [r.name for r in cluster.replicas if "add confirmed by" in r.output()]
+    assert confirmed_by != previewed_by, "nginx sent the upload and the press to one replica"
+    for _ in range(100):
+        if all("corpus reloaded: 7 reports" in r.output() for r in cluster.replicas):
+            break
+        await asyncio.sleep(0.2)
+    answers = [await ask(cluster.emu, 71 + n, "后桥新建了几个口袋公园？") for n in range(2)]  # one on each replica
+    assert all("口袋公园</b>9个" in a for a in answers), answers
 
 
 async def traffic(cluster: Cluster, users: range, event: asyncio.Event, after: int) -> dict[str, str | None]:

@@ -606,7 +606,8 @@ function formatUpdate(update) {
  * With a webhook set, a user's update is POSTed to it as Telegram does: the same JSON getUpdates gives,
  * the X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token, and a failed delivery
  * (no answer, or a status other than 2xx) fails the client's request (the package's axios call posted its
- * own format, without the header). The update id is taken before the delivery is awaited: the package
+ * own format, without the header). A delivered update is stored as read, as a polled one is once
+ * confirmed, so the history shows it and a callback query's answer finds it. The update id is taken before the delivery is awaited: the package
  * counted it up afterwards, so users writing at the same time got the same update id.
  */
 const axios = require('axios');
@@ -625,6 +626,8 @@ TelegramServer.prototype.addUserUpdate = async function addUserUpdate(update) {
     if (resp.status < 200 || resp.status > 299) {
       throw new Error(`Webhook invocation failed: HTTP ${resp.status}`);
     }
+    update.isRead = true; // delivered: kept for the history and for answerCallbackQuery, never polled
+    this.storage.userMessages.push(update);
   } else {
     this.storage.userMessages.push(update);
   }
