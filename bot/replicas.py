@@ -40,13 +40,12 @@ async def first_delivery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     querylog = state(context).querylog
     try:
         db = await querylog.connect()
-        ((now,),) = (await db.run("SELECT extract(epoch FROM clock_timestamp())::float8")).rows
         taken = await db.run(
-            "INSERT INTO updates (update_id, at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING",
-            (update.update_id, now),
+            "INSERT INTO updates (update_id, at) VALUES (?, extract(epoch FROM now())) ON CONFLICT (update_id) DO NOTHING",
+            (update.update_id,),
         )
         if update.update_id % 100 == 0:
-            await db.run("DELETE FROM updates WHERE at < ?", (now - UPDATE_MEMORY,))
+            await db.run("DELETE FROM updates WHERE at < extract(epoch FROM now()) - ?", (UPDATE_MEMORY,))
     except ERRORS as exc:  # answering twice is better than not answering
         log.warning("could not check update %d against the other replicas: %s", update.update_id, exc)
         return
@@ -65,8 +64,8 @@ async def announce_reload(querylog: QueryLog) -> None:
         log.warning("could not tell the other replicas about the reload: %s", exc)
 
 
-async def follow_reloads(url: str, reload: Callable[[], Awaitable[None]]) -> None:
-    """Until cancelled: reload whenever another replica announces a new corpus."""
+async def follow_reloads(url: str, reload: Callable[[], Awaitable[None]], me: str = REPLICA) -> None:
+    """Until cancelled: reload whenever another replica (a notice not from `me`) announces a new corpus."""
     missed = False  # a notice may have been sent while the connection was down
     while True:
         try:
@@ -76,7 +75,7 @@ async def follow_reloads(url: str, reload: Callable[[], Awaitable[None]]) -> Non
                 if missed:
                     await reload()
                 async for notice in conn.notifies():
-                    if notice.payload != REPLICA:
+                    if notice.payload != me:
                         log.info("another replica reloaded the corpus: reloading")
                         await reload()
         except ERRORS as exc:

@@ -39,6 +39,9 @@ class RateLimiter:
         return True
 
 
+_NOW = "extract(epoch FROM now())::float8"  # the database's clock, the same for every replica
+
+
 class SharedRateLimiter:
     """At most `per_minute` questions per user in any sliding minute, counted across replicas.
 
@@ -57,13 +60,13 @@ class SharedRateLimiter:
             key = self.querylog.user_key(user_id)  # once connected: the salt is the database's
             async with db.transaction() as tx:
                 await tx.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
-                ((now,),) = (await tx.run("SELECT extract(epoch FROM clock_timestamp())::float8")).rows
-                await tx.run("DELETE FROM recent_questions WHERE at < ?", (now - 60,))
-                ((asked,),) = (await tx.run("SELECT count(*) FROM recent_questions WHERE user_key = ?", (key,))).rows
-                if asked >= self.per_minute:
-                    return False
-                await tx.run("INSERT INTO recent_questions (user_key, at) VALUES (?, ?)", (key, now))
-                return True
+                await tx.run(f"DELETE FROM recent_questions WHERE at < {_NOW} - 60")
+                taken = await tx.run(
+                    f"INSERT INTO recent_questions (user_key, at) SELECT ?, {_NOW}"
+                    " WHERE (SELECT count(*) FROM recent_questions WHERE user_key = ?) < ?",
+                    (key, key, self.per_minute),
+                )
+                return taken.rowcount == 1
         except ERRORS as exc:
             log.warning("shared rate limit unavailable, question let through: %s", exc)
             return True
