@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 ERRORS: tuple[type[Exception], ...] = (aiosqlite.Error, psycopg.Error, psycopg_pool.PoolTimeout, OSError)
 URL_SCHEMES = ("postgresql://", "postgres://")
 POOL_SIZE = 8  # connections a replica keeps at most; handlers wait for one beyond that
-CONNECT_SECONDS = 3.0  # how long an operation waits for a connection before it counts as failed
+CONNECT_SECONDS = 1.0  # how long an operation waits for a connection before it counts as failed
+PAUSE_SECONDS = 5.0  # after that, operations fail at once for this long instead of each waiting again
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,10 @@ class _InTransaction:
 
 
 class PostgresDatabase:
-    """A pool of autocommit connections (psycopg 3), checked before use, so a restarted server is reconnected."""
+    """A pool of autocommit connections (psycopg 3), checked before use, so a restarted server is reconnected.
+
+    A server that cannot be reached costs one question CONNECT_SECONDS; for PAUSE_SECONDS after that, every
+    operation fails at once (the pool keeps reconnecting meanwhile), so answers go on without waiting."""
 
     dialect = POSTGRES
     shared = True  # replicas share it
@@ -134,6 +139,21 @@ class PostgresDatabase:
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool, url: str) -> None:
         self._pool = pool
         self.url = url
+        self._down_until = 0.0
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        if time.monotonic() < self._down_until:
+            raise psycopg.OperationalError("PostgreSQL could not be reached a moment ago")
+        try:
+            conn = await self._pool.getconn()
+        except psycopg_pool.PoolTimeout:
+            self._down_until = time.monotonic() + PAUSE_SECONDS
+            raise
+        try:
+            yield conn
+        finally:
+            await self._pool.putconn(conn)  # the pool checks it and drops it if broken
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -156,12 +176,12 @@ class PostgresDatabase:
         return Result(rows, cursor.rowcount)
 
     async def run(self, sql: str, params: Sequence = ()) -> Result:
-        async with self._pool.connection() as conn:
+        async with self._connection() as conn:
             return await self._run(conn, sql, params)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             yield _PostgresTransaction(conn)
 
     async def close(self) -> None:

@@ -72,11 +72,25 @@ class Postgres:
             pytest.fail(f"initdb failed: {done.stdout}{done.stderr}")
         for _attempt in range(3):
             self.port = free_port()
-            options = f"-h {HOST} -p {self.port} -k {self.folder} -c fsync=on -c max_connections=60"
-            done = self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
+            done = self._pg_ctl("start")
             if done.returncode == 0:
                 return self
         pytest.fail(f"PostgreSQL did not start: {done.stdout}{done.stderr}\n{self.log()}")
+
+    def _pg_ctl(self, action: str) -> subprocess.CompletedProcess:
+        options = f"-h {HOST} -p {self.port} -k {self.folder} -c fsync=on -c max_connections=60"
+        data = str(self.folder / "data")
+        if action == "start":
+            return self._run("pg_ctl", "-D", data, "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
+        return self._run("pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+
+    def pause(self) -> None:
+        """Stop the server (its connections are cut), keeping its data for `resume`."""
+        assert self._pg_ctl("stop").returncode == 0, self.log()
+
+    def resume(self) -> None:
+        done = self._pg_ctl("start")
+        assert done.returncode == 0, f"{done.stdout}{done.stderr}\n{self.log()}"
 
     def log(self) -> str:
         path = self.folder / "server.log" if self.folder else None
@@ -97,7 +111,7 @@ class Postgres:
     def stop(self) -> None:
         if self.folder is None:
             return
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+        self._pg_ctl("stop")
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
 

@@ -1,20 +1,26 @@
 """What replicas share through PostgreSQL, one level below the e2e test: two query logs on one database stand
 for two replicas. The rate limit holds across them, even asked at the same moment; an update is taken once;
-a reload notice reaches the other replica and not the sender."""
+a reload notice reaches the other replica and not the sender; the database going away costs no answer."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from types import SimpleNamespace
 
 import pytest
 from telegram.ext import ApplicationHandlerStop
 
-from bot import replicas
-from bot.querylog import QueryLog
+from bot import database, replicas
+from bot.querylog import Entry, QueryLog
 from bot.state import SharedRateLimiter
 
 pytestmark = pytest.mark.asyncio
+
+
+def entry(question: str) -> Entry:
+    return Entry("telegram", "private", 42, question, "后白镇", [(3, 9.5)], 1.0, "key")
 
 
 @pytest.fixture
@@ -60,3 +66,31 @@ async def test_a_reload_notice_reaches_the_other_replica_and_not_the_sender(two)
     await listen(replicas.REPLICA)  # the sender's own notice: no reload
     await listen("another replica")
     assert heard == ["another replica"]
+
+
+async def test_postgresql_going_away_costs_one_slow_write_and_logging_resumes(caplog: pytest.LogCaptureFixture):
+    from .postgres import Postgres
+
+    server = Postgres().start()  # its own server: this one is stopped
+    try:
+        log = await QueryLog(server.new_database()).open()
+        assert await log.record(entry("之前")) is not None
+        server.pause()
+        with caplog.at_level(logging.WARNING, logger="bot.querylog"):
+            started = time.monotonic()
+            assert await log.record(entry("一")) is None  # waits CONNECT_SECONDS for a connection
+            first = time.monotonic() - started
+            started = time.monotonic()
+            for question in ("二", "三", "四"):
+                assert await log.record(entry(question)) is None
+            after = time.monotonic() - started
+        assert first < database.CONNECT_SECONDS + 1.5 and after < 0.1, (first, after)
+        assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+        server.resume()
+        await asyncio.sleep(database.PAUSE_SECONDS)
+        with caplog.at_level(logging.WARNING, logger="bot.querylog"):
+            assert await log.record(entry("回来了")) is not None
+        assert "writing again" in caplog.text
+        await log.close()
+    finally:
+        server.stop()
