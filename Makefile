@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EVAL ?= $(wildcard ../shared/eval/*.jsonl)
 
-.PHONY: install run test eval calibrate bench clean
+.PHONY: install services run test eval calibrate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ install: $(STAMP)
 run: install
 	$(BIN)/townqa run
 
-test: install
+# PostgreSQL and nginx for the replica tests (tests/test_replicas_e2e.py): installed where apt-get and root allow.
+services:
+	@bash tests/services.sh
+
+test: install services
 	$(BIN)/python -m pytest -q
 
 # One table per question file in ../shared/eval/, per question type.

@@ -1,10 +1,11 @@
 """Load test: many simulated Telegram users asking the real `townqa bot` process questions.
 
-    python benchmarks/load.py [--users 200] [--seconds 120] [--interval 5] [--seed 1] [--json]
+    python benchmarks/load.py [--users 200] [--seconds 120] [--interval 5] [--seed 1] [--postgres] [--json]
 
 Starts the telegram-test-api emulator on 127.0.0.1 (tests/emulator.py; needs Node.js and npm) and
 `townqa bot` as a subprocess polling it, with a temporary query log and index cache and a rate limit
-high enough that no simulated user is throttled. Each user then asks questions (from
+high enough that no simulated user is throttled; with --postgres the query log is a throwaway PostgreSQL
+database (tests/postgres.py) instead of SQLite, so the same figures say what the shared database costs. Each user then asks questions (from
 ../shared/eval/dev_qa.jsonl if present, else a built-in list) one at a time: it waits a random,
 exponentially distributed time (mean --interval seconds, seeded RNG; the first wait is uniform so
 users do not start together), sends, and waits for the bot's reply; latency is from the send to the
@@ -46,6 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.emulator import HOST, TOKEN, Emulator  # noqa: E402
+from tests.postgres import Postgres  # noqa: E402
 
 DEV_QA = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
 SEED_QUESTIONS = [
@@ -204,6 +206,7 @@ async def run_load(
     answer_timeout: float = 30.0,
     startup_timeout: float = 120.0,
     progress: bool = False,
+    db: str | None = None,
 ) -> dict:
     """Run the whole load test and return its figures (see the module docstring)."""
     questions = load_questions()
@@ -222,7 +225,7 @@ async def run_load(
             env = {
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_BASE_URL": emu.base_url,  # 127.0.0.1 only
-                "TOWNQA_DB": str(tmp_path / "log.sqlite3"),
+                "TOWNQA_DB": db or str(tmp_path / "log.sqlite3"),
                 "TOWNQA_CACHE_DIR": str(tmp_path / "cache"),
                 "TOWNQA_RATE_LIMIT_PER_MINUTE": "1000000",
             }
@@ -373,6 +376,7 @@ def report(figures: dict) -> str:
     lines = [
         f"users {figures['users']}, {figures['seconds']:g}s, mean interval {figures['interval_s']:g}s, "
         f"seed {figures['seed']} ({figures['questions_in_list']} questions in the list)",
+        f"query log           {figures.get('database', 'sqlite')}",
         f"questions sent      {figures['sent']}",
         f"answered            {figures['answered']}",
         f"unanswered          {figures['unanswered']}" + (
@@ -398,15 +402,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="RNG seed (default 1)")
     parser.add_argument("--answer-timeout", type=float, default=30.0,
                         help="seconds to wait for each answer (default 30)")
+    parser.add_argument("--postgres", action="store_true", help="log to a throwaway PostgreSQL instead of SQLite")
     parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.interval <= 0 or args.answer_timeout <= 0:
         parser.error("--users, --seconds, --interval and --answer-timeout must be positive")
-    figures = asyncio.run(run_load(
-        users=args.users, seconds=args.seconds, interval=args.interval, seed=args.seed,
-        answer_timeout=args.answer_timeout, progress=not args.quiet,
-    ))
+    server = Postgres().start() if args.postgres else None
+    try:
+        figures = asyncio.run(run_load(
+            users=args.users, seconds=args.seconds, interval=args.interval, seed=args.seed,
+            answer_timeout=args.answer_timeout, progress=not args.quiet, db=server.new_database() if server else None,
+        ))
+    finally:
+        if server:
+            server.stop()
+    figures["database"] = "postgresql" if server else "sqlite"
     print(report(figures), flush=True)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False), flush=True)

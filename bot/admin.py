@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import re
 import secrets
 import time
 
-import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -20,6 +20,8 @@ from retrieval.ingest import prepare
 
 from . import buttons, charts, render
 from .handlers import reply_html
+from .persistence import PENDING, store_now
+from .database import ERRORS
 from .querylog import Review, to_csv
 from .reload import ReloadBusy, reload_engine
 from .state import state
@@ -73,10 +75,12 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await do_reload(update, context)
 
 
-def _pending(context: ContextTypes.DEFAULT_TYPE, action: str, item) -> str:
-    """Keep what a button will confirm in chat_data under a fresh token, with its expiry."""
+async def _pending(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, item: dict) -> str:
+    """Keep what a button will confirm in chat_data under a fresh token, with its expiry, as JSON stored at once:
+    the press may reach another replica."""
     token = secrets.token_hex(8)
-    context.chat_data["ingest"] = (token, action, item, time.monotonic() + PENDING_SECONDS)
+    context.chat_data[PENDING] = {"token": token, "action": action, "item": item, "expires": time.time() + PENDING_SECONDS}
+    await store_now(context, update.effective_chat.id)
     return token
 
 
@@ -109,7 +113,8 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("upload refused: %s", exc)
         await reply_html(message, render.problem_html("没有添加", str(exc)))
         return
-    token = _pending(context, "add", (preview, data))
+    item = {"name": name, "fields": fields, "data": base64.b64encode(data).decode("ascii")}
+    token = await _pending(update, context, "add", item)
     log.info("upload previewed by %s: %s", update.effective_user.id, name)
     await reply_html(message, render.lines_html("📄 预览，确认后加入：", preview_lines(preview)), reply_markup=_buttons(token, "✅ 加入", "add"))
 
@@ -129,7 +134,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(args) != 1:
         await reply_html(update.effective_message, "用法：<code>/remove 文件名</code>（见 <code>/reports</code>）")
         return
-    token = _pending(context, "remove", args[0])
+    token = await _pending(update, context, "remove", {"file": args[0]})
     await reply_html(update.effective_message, render.lines_html("确认移除这份报告？", [args[0]]), reply_markup=_buttons(token, "🗑 移除", "remove"))
 
 
@@ -140,11 +145,12 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
     action, token = buttons.parse_confirm(query.data)  # routed here by its pattern
-    pending = context.chat_data.get("ingest")
-    if not pending or pending[0] != token or pending[3] < time.monotonic():
+    pending = context.chat_data.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("token") != token or pending.get("expires", 0) < time.time():
         await reply_html(update.effective_message, "这个按钮已过期，请重新发送。")
         return
-    del context.chat_data["ingest"]
+    del context.chat_data[PENDING]
+    await store_now(context, update.effective_chat.id)
     await query.edit_message_reply_markup(None)
     if action == "cancel":
         await reply_html(update.effective_message, "已取消，没有改动。")
@@ -152,11 +158,13 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     folder = st.settings.path(st.settings.seeds)
     async with st.reload_lock:  # no reload may read the folder half-written
         try:
-            if action == "add":
-                preview, data = pending[2]
+            item = pending["item"]
+            if action == "add":  # checked again against the corpus as it is now, on whichever replica this is
+                data = base64.b64decode(item["data"])
+                preview = await asyncio.to_thread(prepare, folder, item["name"], data, item["fields"], st.settings.max_upload_bytes)
                 undo = await asyncio.to_thread(write, folder, preview, data, st.settings.max_upload_bytes)
             else:
-                undo = await asyncio.to_thread(remove_report, folder, pending[2])
+                undo = await asyncio.to_thread(remove_report, folder, item["file"])
         except CorpusError as exc:
             await reply_html(update.effective_message, render.problem_html("没有改动", str(exc)))
             return
@@ -172,7 +180,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     review = Review(st.querylog)
     try:
         figures, days = await review.stats(), await review.daily(charts.DAYS)
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     png = await asyncio.to_thread(charts.daily_png, days)
@@ -193,7 +201,7 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def _review(update: Update, context: ContextTypes.DEFAULT_TYPE, title: str, view: str) -> None:
     try:
         rows = await getattr(Review(state(context).querylog), view)(count_arg(context))
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     await reply_html(update.effective_message, render.queries_html(title, rows))
@@ -208,7 +216,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         rows = await Review(state(context).querylog).export(since)
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         await reply_html(update.effective_message, render.problem_html("查询日志暂时不可用", str(exc)))
         return
     await update.effective_message.reply_document(

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from urllib.parse import urlsplit
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from retrieval import CorpusError
 
-from . import admin, buttons, commands, handlers, inline
+from . import admin, buttons, commands, handlers, inline, replicas
+from .database import ERRORS
 from .persistence import ChatDataPersistence
 from .querylog import QueryLog
-from .reload import ReloadBusy, reload_engine
+from .reload import ReloadBusy, reload_engine, reload_for_replica
 from .settings import Settings
 from .state import BotState
 
@@ -62,6 +64,8 @@ def build_application(settings: Settings, state: BotState) -> Application:
     )
     app.bot_data["state"] = state
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    if state.querylog.shared:  # replicas: an update delivered twice (to either) is handled once
+        app.add_handler(TypeHandler(Update, replicas.first_delivery), group=-1)
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
     app.add_handler(CommandHandler("towns", handlers.towns))
     app.add_handler(CommandHandler("ask", handlers.ask))
@@ -91,6 +95,10 @@ async def on_startup(app: Application) -> None:
     if not app.bot.supports_inline_queries:
         log.warning("inline mode is off for @%s: the bot's owner turns it on with @BotFather /setinline", app.bot.username)
     schedule_pruning(app)
+    if state.querylog.shared:
+        app.bot_data["follow_reloads"] = asyncio.create_task(
+            replicas.follow_reloads(str(state.querylog.target), lambda: reload_for_replica(state))
+        )
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(reload_on_signal(state)))
     except (NotImplementedError, RuntimeError, AttributeError):  # not the main thread, or no SIGHUP here
@@ -99,6 +107,11 @@ async def on_startup(app: Application) -> None:
 
 
 async def on_shutdown(app: Application) -> None:
+    following = app.bot_data.pop("follow_reloads", None)
+    if following:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
     await app.bot_data["state"].querylog.close()
 
 
@@ -128,14 +141,14 @@ async def prune_log(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         removed = await state.querylog.prune(days)
         log.info("query log: %d questions older than %d days removed", removed, days)
-    except aiosqlite.Error as exc:
+    except ERRORS as exc:
         log.warning("query log: pruning failed (%s); will try again tomorrow", exc)
 
 
 def run_bot(settings: Settings) -> None:
     """Load the index, then serve until SIGINT/SIGTERM (PTB stops cleanly on both)."""
     engine = settings.load_engine()
-    state = BotState(engine, settings, QueryLog(settings.path(settings.db), settings.log_user_ids))
+    state = BotState(engine, settings, QueryLog(settings.database(), settings.log_user_ids))
     app = build_application(settings, state)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

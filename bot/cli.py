@@ -11,8 +11,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import aiosqlite
-
 from retrieval import Answer, CorpusError, Engine
 from retrieval.calibrate import calibrate
 from retrieval.confidence import FEATURES
@@ -24,6 +22,7 @@ from retrieval.ingest import prepare
 from pydantic import ValidationError
 
 from .console import chat, reply
+from .database import ERRORS, describe, is_url
 from .logsetup import setup_logging
 from .querylog import QueryLog, Review, to_csv, to_jsonl
 from .settings import Settings
@@ -52,7 +51,7 @@ def answer_json(answer: Answer) -> dict:
 
 
 async def with_querylog(settings: Settings, work):
-    querylog = await QueryLog(settings.path(settings.db), settings.log_user_ids).open()
+    querylog = await QueryLog(settings.database(), settings.log_user_ids).open()
     try:
         return await work(querylog)
     finally:
@@ -140,9 +139,9 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
     if args.plot and args.view != "stats":
         print("townqa logs: --plot goes with `townqa logs stats`", file=sys.stderr)
         return 2
-    path = settings.path(settings.db)
-    if not path.is_file():
-        print(f"townqa logs: no query log at {path} yet", file=sys.stderr)
+    target = settings.database()
+    if not (is_url(target) or target.is_file()):
+        print(f"townqa logs: no query log at {target} yet", file=sys.stderr)
         return 1
 
     async def show(querylog: QueryLog) -> int:
@@ -169,8 +168,8 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         return asyncio.run(with_querylog(settings, show))
-    except aiosqlite.Error as exc:
-        print(f"townqa logs: cannot read {path}: {exc}", file=sys.stderr)
+    except ERRORS as exc:
+        print(f"townqa logs: cannot read {describe(target)}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from . import buttons, commands, conversation, render, smalltalk
 from .lookup import look_up
+from .persistence import store_now
 from .questions import clean_question, question_problem
 from .state import state
 
@@ -39,13 +40,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if talk:
         await reply_html(message, render.small_talk_html(talk, list(st.engine.reports)))
         return
-    if user and not st.limiter.allow(user.id):
+    if user and not await st.limiter.allow(user.id):
         await reply_html(message, render.escape(render.SLOW_DOWN))
         return
     topic = conversation.current(context.chat_data, st.settings.conversation_seconds)
     looked = await look_up(st, question, chat.type if chat else None, user.id if user else None, LOGGED_RESULTS, topic)
     answer, query_id = looked.answer, looked.query_id
     conversation.remember(context.chat_data, looked.asked, answer, topic)
+    await store_now(context, chat.id if chat else None)  # before the reply: the next message may reach another replica
     again = looked.asked if looked.asked != question else None
     if not answer.hits:
         await reply_html(message, render.not_found_html(list(looked.engine.reports), answer, again))
@@ -81,6 +83,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: forget the chat's last question and towns."""
     had = conversation.forget(context.chat_data)
+    await store_now(context, update.effective_chat.id if update.effective_chat else None)
     await reply_html(update.effective_message, "🔄 好的，之前的话题已忘记。" if had else "🔄 现在没有记着的话题，直接提问吧。")
 
 

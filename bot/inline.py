@@ -32,7 +32,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if hint:
         await query.answer([], cache_time=CACHE_SECONDS, button=render.inline_hint(hint))
         return
-    if not st.limiter.allow(query.from_user.id):
+    if not await st.limiter.allow(query.from_user.id):
         # personal and not cached: the next user typing the same words must still get the passages
         await query.answer([], cache_time=0, is_personal=True, button=render.inline_hint(render.SLOW_DOWN))
         return

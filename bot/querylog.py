@@ -1,13 +1,11 @@
-"""Every question, its results and its feedback, in a SQLite file (aiosqlite).
+"""Every question, its results and its feedback, in a SQLite file or a PostgreSQL database (bot/database.py).
 
-WAL and a commit per question: a crash loses nothing that was answered. A write
-that fails is logged (once, until writes work again) and never costs the user
-the answer.
+A commit per question (SQLite: WAL, synchronous=FULL): a crash loses nothing that was answered. A write
+that fails is logged (once, until writes work again) and never costs the user the answer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
@@ -19,47 +17,62 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import aiosqlite
-
 from retrieval import Answer
+
+from . import database
+from .database import ERRORS, Database
 
 log = logging.getLogger(__name__)
 
-# Each entry brings the schema from the version before it to its own number.
+# Each entry brings the schema from the version before it to its own number. One text for both databases:
+# the types in braces are filled in per dialect (bot/database.py), everything else is common SQL.
 MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE queries (
-            id INTEGER PRIMARY KEY,
+            id {id},
             ts TEXT NOT NULL,                 -- UTC, ISO 8601
             source TEXT NOT NULL,             -- telegram, console
             chat_type TEXT,
-            user TEXT,                        -- salted hash unless raw ids are configured
+            "user" TEXT,                      -- salted hash unless raw ids are configured
             question TEXT NOT NULL,
             town_filter TEXT,
             results TEXT NOT NULL,            -- JSON [[chunk_id, score], ...]
             answered INTEGER NOT NULL,
-            latency_ms REAL NOT NULL,
+            latency_ms {real} NOT NULL,
             index_key TEXT                    -- which index answered: chunk ids refer to it
         )""",
         "CREATE INDEX queries_ts ON queries(ts)",
         """CREATE TABLE feedback (
-            query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
-            user TEXT NOT NULL,
+            query_id {bigint} NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+            "user" TEXT NOT NULL,
             value INTEGER NOT NULL CHECK (value IN (-1, 1)),
             ts TEXT NOT NULL,
-            PRIMARY KEY (query_id, user)
+            PRIMARY KEY (query_id, "user")
         )""",
         "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
     2: [
         """CREATE TABLE chat_state (
-            chat_id INTEGER PRIMARY KEY,
+            chat_id {bigint} PRIMARY KEY,
             data TEXT NOT NULL,               -- JSON: what a chat's conversation keeps (bot/conversation.py)
             ts TEXT NOT NULL
         )""",
     ],
+    3: [
+        # What replicas share besides the log (bot/replicas.py); a single SQLite process keeps these in memory.
+        """CREATE TABLE recent_questions (
+            user_key TEXT NOT NULL,           -- as queries.user
+            at {real} NOT NULL                -- seconds since the epoch: the shared per-user rate limit
+        )""",
+        "CREATE INDEX recent_questions_user ON recent_questions(user_key, at)",
+        """CREATE TABLE updates (
+            update_id {bigint} PRIMARY KEY,   -- a Telegram update already taken by a replica
+            at {real} NOT NULL
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+MIGRATION_LOCK = 7_301_013  # the PostgreSQL advisory lock replicas take turns on while migrating
 
 
 @dataclass(frozen=True)
@@ -95,75 +108,82 @@ def utc_now() -> str:
 
 
 class QueryLog:
-    def __init__(self, path: Path, log_user_ids: bool = False) -> None:
-        self.path = path
+    def __init__(self, target: Path | str, log_user_ids: bool = False) -> None:
+        self.target = target  # a SQLite file, or a postgresql:// URL
+        self.name = database.describe(target)  # for logs: no password
         self.log_user_ids = log_user_ids
-        self._db: aiosqlite.Connection | None = None
+        self._db: Database | None = None
         self._salt = ""
         self._failing = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes use the same log (PostgreSQL): then they share more through it (bot/replicas.py)."""
+        return database.is_url(self.target)
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (tests and `townqa logs` read it directly)."""
+        return Path(self.target)
 
     async def open(self) -> QueryLog:
         """Open (creating and migrating) the log; if that fails, say so and try again on the next write."""
         try:
-            await self._connect()
-        except (aiosqlite.Error, OSError) as exc:
+            await self.connect()
+        except ERRORS as exc:
             self._failed("open the database", exc)
         return self
 
-    async def _connect(self) -> aiosqlite.Connection:
+    async def connect(self) -> Database:
+        """The open database, connected (and migrated) first if it is not."""
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self.path)
+            db = await database.connect(self.target)
             try:
-                for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=2000"):
-                    await db.execute(f"PRAGMA {pragma}")
-                self._db = db
-                await self._migrate()
-                self._salt = await self._setting("user_salt", lambda: secrets.token_hex(16))
+                await self._migrate(db)
+                self._salt = await self._setting(db, "user_salt", lambda: secrets.token_hex(16))
             except BaseException:
-                self._db = None
                 await db.close()
                 raise
+            self._db = db
         return self._db
 
     @property
-    def connection(self) -> aiosqlite.Connection:
+    def database(self) -> Database:
         if self._db is None:
-            raise aiosqlite.Error("the query log is not open")
+            raise ConnectionError("the query log is not open")
         return self._db
 
     async def prune(self, days: int) -> int:
         """Delete questions (and their feedback) older than `days`; how many went."""
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
-        cursor = await self.connection.execute("DELETE FROM queries WHERE ts < ?", (cutoff,))
-        await self.connection.commit()
-        return cursor.rowcount
+        return (await self.database.run("DELETE FROM queries WHERE ts < ?", (cutoff,))).rowcount
 
     async def close(self) -> None:
         if self._db is not None:
             await self._db.close()
             self._db = None
 
-    async def _migrate(self) -> None:
-        db = self._db
-        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = await (await db.execute("SELECT max(version) FROM schema_version")).fetchone()
-        current = row[0] or 0
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            await db.execute("BEGIN")  # a migration applies whole or not at all
-            for statement in MIGRATIONS[version]:
-                await db.execute(statement)
-            await db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            await db.commit()
-            log.info("query log %s migrated to schema %d", self.path, version)
+    async def _migrate(self, db: Database) -> None:
+        """Bring the schema to SCHEMA_VERSION in one transaction: it applies whole or not at all, and replicas
+        that start together take turns (on PostgreSQL, behind a lock held until the commit)."""
+        async with db.transaction() as tx:
+            if db.dialect is database.POSTGRES:
+                await tx.run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            await tx.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            ((current,),) = (await tx.run("SELECT max(version) FROM schema_version")).rows
+            applied = range((current or 0) + 1, SCHEMA_VERSION + 1)
+            for version in applied:
+                for statement in MIGRATIONS[version]:
+                    await tx.run(statement.format_map(db.dialect.types))
+                await tx.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        for version in applied:
+            log.info("query log %s migrated to schema %d", self.name, version)
 
-    async def _setting(self, name: str, default) -> str:
-        row = await (await self._db.execute("SELECT value FROM settings WHERE name = ?", (name,))).fetchone()
-        if row:
-            return row[0]
-        value = default()
-        await self._db.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (name, value))
-        await self._db.commit()
+    @staticmethod
+    async def _setting(db: Database, name: str, default) -> str:
+        """A stored setting, or `default()` stored now (the first replica to store it wins)."""
+        await db.run("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, default()))
+        ((value,),) = (await db.run("SELECT value FROM settings WHERE name = ?", (name,))).rows
         return value
 
     def user_key(self, user_id: int | None) -> str | None:
@@ -176,20 +196,20 @@ class QueryLog:
 
     def _failed(self, what: str, exc: Exception) -> None:
         if not self._failing:
-            log.error("query log %s: cannot %s (%s); answers go on, logging resumes when it can", self.path, what, exc)
+            log.error("query log %s: cannot %s (%s); answers go on, logging resumes when it can", self.name, what, exc)
         self._failing = True
 
     def _succeeded(self) -> None:
         if self._failing:
-            log.warning("query log %s: writing again", self.path)
+            log.warning("query log %s: writing again", self.name)
         self._failing = False
 
     async def record(self, entry: Entry) -> int | None:
         """Store one question; its id, or None when the write failed."""
         try:
-            cursor = await (await self._connect()).execute(
-                "INSERT INTO queries (ts, source, chat_type, user, question, town_filter, results, answered, latency_ms, index_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            result = await (await self.connect()).run(
+                'INSERT INTO queries (ts, source, chat_type, "user", question, town_filter, results, answered, latency_ms, index_key)'
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     utc_now(),
                     entry.source,
@@ -203,72 +223,65 @@ class QueryLog:
                     entry.index_key,
                 ),
             )
-            await self._db.commit()
-        except (aiosqlite.Error, OSError) as exc:
+        except ERRORS as exc:
             self._failed("record a question", exc)
-            await self._rollback()
             return None
         self._succeeded()
-        return cursor.lastrowid
+        return result.rows[0][0]
 
     async def feedback(self, query_id: int, user_id: int, value: int) -> bool:
         """Record 👍 (1) or 👎 (-1) for a question; a second press replaces the first."""
         try:
-            cursor = await (await self._connect()).execute(
-                "INSERT INTO feedback (query_id, user, value, ts) SELECT id, ?, ?, ? FROM queries WHERE id = ?"
-                " ON CONFLICT (query_id, user) DO UPDATE SET value = excluded.value, ts = excluded.ts",
+            result = await (await self.connect()).run(
+                'INSERT INTO feedback (query_id, "user", value, ts) SELECT id, ?, ?, ? FROM queries WHERE id = ?'
+                ' ON CONFLICT (query_id, "user") DO UPDATE SET value = excluded.value, ts = excluded.ts',
                 (self.user_key(user_id), value, utc_now(), query_id),
             )
-            await self._db.commit()
-        except (aiosqlite.Error, OSError) as exc:
+        except ERRORS as exc:
             self._failed("record feedback", exc)
-            await self._rollback()
             return False
         self._succeeded()
-        return cursor.rowcount > 0
+        return result.rowcount > 0
 
     async def get(self, query_id: int) -> StoredQuery | None:
         try:
-            row = await (
-                await self.connection.execute(
-                    "SELECT id, question, user, results, index_key, town_filter FROM queries WHERE id = ?", (query_id,)
+            rows = (
+                await (await self.connect()).run(
+                    'SELECT id, question, "user", results, index_key, town_filter FROM queries WHERE id = ?', (query_id,)
                 )
-            ).fetchone()
-        except (aiosqlite.Error, OSError) as exc:
-            log.warning("query log %s: cannot read question %d (%s)", self.path, query_id, exc)
+            ).rows
+        except ERRORS as exc:
+            log.warning("query log %s: cannot read question %d (%s)", self.name, query_id, exc)
             return None
-        if row is None:
+        if not rows:
             return None
+        row = rows[0]
         return StoredQuery(row[0], row[1], row[2], [(int(c), float(s)) for c, s in json.loads(row[3])], row[4], row[5])
 
-    async def chat_states(self) -> dict[int, dict]:
-        """Every chat's stored state (what the bot kept of each conversation)."""
-        rows = await (await (await self._connect()).execute("SELECT chat_id, data FROM chat_state")).fetchall()
+    async def chat_states(self, chat_id: int | None = None) -> dict[int, dict]:
+        """Every chat's stored state (what the bot kept of each conversation), or that one chat's."""
+        where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
+        rows = (await (await self.connect()).run(f"SELECT chat_id, data FROM chat_state {where}", params)).rows
         return {int(chat_id): json.loads(data) for chat_id, data in rows}
 
     async def save_chat_state(self, chat_id: int, data: dict | None) -> None:
         """Store a chat's state, or drop it (None or empty)."""
-        db = await self._connect()
+        db = await self.connect()
         if data:
-            await db.execute(
+            await db.run(
                 "INSERT INTO chat_state (chat_id, data, ts) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, ts = excluded.ts",
                 (chat_id, json.dumps(data, ensure_ascii=False), utc_now()),
             )
         else:
-            await db.execute("DELETE FROM chat_state WHERE chat_id = ?", (chat_id,))
-        await db.commit()
-
-    async def _rollback(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(aiosqlite.Error, OSError):
-                await self._db.rollback()
+            await db.run("DELETE FROM chat_state WHERE chat_id = ?", (chat_id,))
 
 
 # What review and export show of a question: its row and its feedback.
+_UP, _DOWN = "count(*) FILTER (WHERE f.value = 1)", "count(*) FILTER (WHERE f.value = -1)"
 _REVIEW = (
-    "SELECT q.id, q.ts, q.source, q.chat_type, q.user, q.question, q.town_filter, q.answered, q.latency_ms, q.results,"
-    " coalesce(sum(f.value = 1), 0) AS up, coalesce(sum(f.value = -1), 0) AS down"
+    'SELECT q.id, q.ts, q.source, q.chat_type, q."user", q.question, q.town_filter, q.answered, q.latency_ms, q.results,'
+    f" {_UP} AS up, {_DOWN} AS down"
     " FROM queries q LEFT JOIN feedback f ON f.query_id = q.id"
 )
 REVIEW_COLUMNS = ("id", "ts", "source", "chat_type", "user", "question", "town_filter", "answered", "latency_ms", "results", "up", "down")
@@ -311,28 +324,25 @@ class Review:
         self.db = querylog
 
     async def _rows(self, sql: str, params: tuple = ()) -> list[dict]:
-        cursor = await self.db.connection.execute(sql, params)
-        return [dict(zip(REVIEW_COLUMNS, row)) for row in await cursor.fetchall()]
+        return [dict(zip(REVIEW_COLUMNS, row)) for row in await self._run(sql, params)]
+
+    async def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return (await self.db.database.run(sql, params)).rows
 
     async def stats(self, now: datetime | None = None) -> Stats:
         now = now or datetime.now(timezone.utc)
         day = now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
         week = (now - timedelta(days=7)).isoformat()
-        db = self.db.connection
-        (today,) = await (await db.execute("SELECT count(*) FROM queries WHERE ts >= ?", (day,))).fetchone()
-        rows = await (await db.execute("SELECT answered, latency_ms FROM queries WHERE ts >= ?", (week,))).fetchall()
-        up, down = await (
-            await db.execute(
-                "SELECT coalesce(sum(value = 1), 0), coalesce(sum(value = -1), 0) FROM feedback WHERE ts >= ?", (week,)
-            )
-        ).fetchone()
-        towns = await (
-            await db.execute(
-                "SELECT town_filter, count(*) AS n FROM queries WHERE ts >= ? AND town_filter IS NOT NULL"
-                " GROUP BY town_filter ORDER BY n DESC, town_filter LIMIT 5",
-                (week,),
-            )
-        ).fetchall()
+        ((today,),) = await self._run("SELECT count(*) FROM queries WHERE ts >= ?", (day,))
+        rows = await self._run("SELECT answered, latency_ms FROM queries WHERE ts >= ?", (week,))
+        ((up, down),) = await self._run(
+            f"SELECT {_UP}, {_DOWN} FROM feedback f WHERE ts >= ?", (week,)
+        )
+        towns = await self._run(
+            "SELECT town_filter, count(*) AS n FROM queries WHERE ts >= ? AND town_filter IS NOT NULL"
+            " GROUP BY town_filter ORDER BY n DESC, town_filter LIMIT 5",
+            (week,),
+        )
         latencies = [r[1] for r in rows]
         return Stats(
             today=today,
@@ -348,20 +358,12 @@ class Review:
     async def daily(self, days: int = 30, now: datetime | None = None) -> list[Day]:
         """The last `days` UTC days to today, oldest first, days without questions included."""
         first = (now or datetime.now(timezone.utc)).date() - timedelta(days=days - 1)
-        db, since = self.db.connection, first.isoformat()
-        asked = await (
-            await db.execute(
-                "SELECT substr(ts, 1, 10) AS day, count(*), coalesce(sum(answered), 0) FROM queries WHERE ts >= ? GROUP BY day",
-                (since,),
-            )
-        ).fetchall()
-        rated = await (
-            await db.execute(
-                "SELECT substr(ts, 1, 10) AS day, coalesce(sum(value = 1), 0), coalesce(sum(value = -1), 0)"
-                " FROM feedback WHERE ts >= ? GROUP BY day",
-                (since,),
-            )
-        ).fetchall()
+        since = first.isoformat()
+        asked = await self._run(
+            "SELECT substr(ts, 1, 10) AS day, count(*), coalesce(sum(answered), 0) FROM queries WHERE ts >= ? GROUP BY day",
+            (since,),
+        )
+        rated = await self._run(f"SELECT substr(ts, 1, 10) AS day, {_UP}, {_DOWN} FROM feedback f WHERE ts >= ? GROUP BY day", (since,))
         questions = {day: (n, answered) for day, n, answered in asked}
         feedback = {day: (up, down) for day, up, down in rated}
         dates = [first + timedelta(days=i) for i in range(days)]
@@ -373,7 +375,7 @@ class Review:
     async def unanswered(self, limit: int) -> list[dict]:
         """Questions without an answer or with a 👎: the list a maintainer works from."""
         return await self._rows(
-            f"{_REVIEW} GROUP BY q.id HAVING q.answered = 0 OR down > 0 ORDER BY q.id DESC LIMIT ?", (limit,)
+            f"{_REVIEW} GROUP BY q.id HAVING q.answered = 0 OR {_DOWN} > 0 ORDER BY q.id DESC LIMIT ?", (limit,)
         )
 
     async def export(self, since: str | None = None) -> list[dict]:

@@ -8,8 +8,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval import Report
+from retrieval import CorpusError, Report
 
+from .replicas import announce_reload
 from .state import BotState
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def compare(old: Sequence[Report], new: Sequence[Report]) -> tuple[list[str], li
     )
 
 
-async def reload_engine(state: BotState) -> ReloadSummary:
-    """Validate and index the corpus folder in a thread, then serve from it.
+async def reload_engine(state: BotState, announce: bool = True) -> ReloadSummary:
+    """Validate and index the corpus folder in a thread, then serve from it; then tell the other replicas
+    (unless this reload is the answer to their notice).
 
     Raises ReloadBusy when a reload is running and CorpusError (naming the file)
     when the corpus is broken: the old index stays in service either way.
@@ -60,4 +62,19 @@ async def reload_engine(state: BotState) -> ReloadSummary:
         "corpus reloaded: %d reports, %d passages, +%d -%d ~%d in %.2fs",
         summary.reports, summary.chunks, len(added), len(removed), len(changed), summary.seconds,
     )
+    if announce:
+        await announce_reload(state.querylog)
     return summary
+
+
+async def reload_for_replica(state: BotState) -> None:
+    """Another replica serves a new corpus: load it too, after any reload running here, never failing."""
+    while True:
+        try:
+            await reload_engine(state, announce=False)
+            return
+        except ReloadBusy:
+            await asyncio.sleep(0.2)
+        except CorpusError as exc:
+            log.warning("another replica's corpus could not be loaded here, the old index stays in service: %s", exc)
+            return

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlCo
 
 from retrieval import Engine, Thresholds
 
+from .database import is_url
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
-    db: Path = Path("data/townqa.sqlite3")
+    db: Path | str = Path("data/townqa.sqlite3")  # a SQLite file, or a postgresql:// URL shared by replicas
     log_user_ids: bool = False
     rate_limit_per_minute: int = Field(20, ge=1)
     max_question_chars: int = Field(300, ge=10)
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     def path(self, value: Path) -> Path:
         """Relative paths in the settings are relative to the project folder, not the shell's."""
         return value if value.is_absolute() else ROOT / value
+
+    def database(self) -> Path | str:
+        """Where the query log is: the PostgreSQL URL as given, or the SQLite file's full path."""
+        return str(self.db) if is_url(self.db) else self.path(Path(self.db))
 
     def load_engine(self, rebuild: bool = False) -> Engine:
         return Engine.load(

@@ -62,7 +62,7 @@ async def running_bot(settings: Settings) -> AsyncIterator[Application]:
     old_level = root.level
     root.addHandler(captured)
     root.setLevel(logging.DEBUG)
-    state = BotState(settings.load_engine(), settings, QueryLog(settings.path(settings.db)))
+    state = BotState(settings.load_engine(), settings, QueryLog(settings.database()))
     app = build_application(settings, state)
     app.captured = captured
     await app.initialize()

@@ -26,3 +26,13 @@ async def emu():
     """A telegram-test-api emulator on 127.0.0.1 for one test module."""
     async with Emulator() as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the session (skipped with how to install it where there is none)."""
+    from .postgres import Postgres
+
+    server = Postgres().start()
+    yield server
+    server.stop()

@@ -1,4 +1,5 @@
-"""The query log on a real SQLite file: schema, records, feedback, review, retention, failures."""
+"""The query log on a real SQLite file and a real PostgreSQL database: schema, records, feedback, review,
+retention, failures. Each test runs on both (PostgreSQL skipped, saying how to install it, where it is missing)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from bot import database
 from bot.querylog import SCHEMA_VERSION, Entry, QueryLog, Review, to_csv
 
 pytestmark = pytest.mark.asyncio
@@ -19,50 +22,72 @@ def entry(question: str, results=((3, 9.5), (7, 4.25)), user: int | None = 42, t
     return Entry("telegram", "private", user, question, town, list(results), latency, "key")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a fresh log goes: a SQLite file, or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "q.sqlite3"
+    return request.getfixturevalue("postgres").new_database()
+
+
+def peek(target: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
+    """What another connection sees: only what was committed."""
+    if database.is_url(target):
+        with psycopg.connect(str(target)) as conn:
+            return conn.execute(database.POSTGRES.sql(sql), params).fetchall()
+    with sqlite3.connect(target) as db:
+        return db.execute(sql, params).fetchall()
+
+
 @pytest.fixture
-async def qlog(tmp_path: Path):
-    log = await QueryLog(tmp_path / "data" / "q.sqlite3").open()
+async def qlog(target: Path | str):
+    log = await QueryLog(target).open()
     yield log
     await log.close()
 
 
-async def test_the_schema_is_created_versioned_and_in_wal_mode(qlog: QueryLog):
-    with sqlite3.connect(qlog.path) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+async def test_the_schema_is_created_versioned_and_sqlite_is_in_wal_mode(qlog: QueryLog):
+    assert peek(qlog.target, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    if not database.is_url(qlog.target):
+        assert peek(qlog.target, "PRAGMA journal_mode") == [("wal",)]
     await qlog.close()
-    reopened = await QueryLog(qlog.path).open()  # opening again migrates nothing and keeps the data
-    with sqlite3.connect(qlog.path) as db:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    reopened = await QueryLog(qlog.target).open()  # opening again migrates nothing and keeps the data
+    assert peek(qlog.target, "SELECT count(*) FROM schema_version") == [(SCHEMA_VERSION,)]
     await reopened.close()
 
 
+async def test_replicas_opening_a_new_database_together_migrate_it_once(target: Path | str):
+    logs = await asyncio.gather(*(QueryLog(target).open() for _ in range(4)))
+    assert peek(target, "SELECT version FROM schema_version ORDER BY version") == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+    assert len({log.user_key(42) for log in logs}) == 1  # one salt: the same user is one key on every replica
+    for log in logs:
+        await log.close()
+
+
 async def test_a_question_is_stored_with_everything_review_needs(qlog: QueryLog):
-    query_id = await qlog.record(entry("后白镇2025年地区生产总值是多少"))
-    with sqlite3.connect(qlog.path) as db:  # another connection sees it: it is committed
-        row = db.execute("SELECT ts, source, chat_type, user, question, town_filter, results, answered, latency_ms FROM queries WHERE id = ?", (query_id,)).fetchone()
+    query_id = await qlog.record(entry("后白镇2025年地区生产总值是多少", latency=12.34))
+    (row,) = peek(qlog.target, 'SELECT ts, source, chat_type, "user", question, town_filter, results, answered, latency_ms FROM queries WHERE id = ?', (query_id,))
     ts, source, chat_type, user, question, town, results, answered, latency = row
     assert abs(datetime.fromisoformat(ts) - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    assert (source, chat_type, question, town, answered, latency) == ("telegram", "private", "后白镇2025年地区生产总值是多少", "后白镇", 1, 12.5)
+    assert (source, chat_type, question, town, answered, latency) == ("telegram", "private", "后白镇2025年地区生产总值是多少", "后白镇", 1, 12.34)
     assert results == "[[3, 9.5], [7, 4.25]]"
     assert user != "42" and len(user) == 16  # a salted hash, not the id
     stored = await qlog.get(query_id)
     assert stored.question == "后白镇2025年地区生产总值是多少" and stored.results == [(3, 9.5), (7, 4.25)]
 
 
-async def test_raw_user_ids_only_when_configured(tmp_path: Path):
-    log = await QueryLog(tmp_path / "raw.sqlite3", log_user_ids=True).open()
+async def test_raw_user_ids_only_when_configured(target: Path | str):
+    log = await QueryLog(target, log_user_ids=True).open()
     await log.record(entry("问题"))
-    with sqlite3.connect(log.path) as db:
-        assert db.execute("SELECT user FROM queries").fetchone()[0] == "42"
+    assert peek(target, 'SELECT "user" FROM queries') == [("42",)]
     await log.close()
 
 
-async def test_the_user_hash_is_stable_across_restarts(tmp_path: Path):
-    first = await QueryLog(tmp_path / "q.sqlite3").open()
+async def test_the_user_hash_is_stable_across_restarts(target: Path | str):
+    first = await QueryLog(target).open()
     key = first.user_key(42)
     await first.close()
-    second = await QueryLog(tmp_path / "q.sqlite3").open()
+    second = await QueryLog(target).open()
     assert second.user_key(42) == key and second.user_key(43) != key
     await second.close()
 
@@ -73,8 +98,7 @@ async def test_feedback_is_linked_to_its_question_and_a_second_press_replaces_th
     assert await qlog.feedback(query_id, 42, -1)
     assert await qlog.feedback(query_id, 43, 1)
     assert not await qlog.feedback(999, 42, 1)  # no such question
-    with sqlite3.connect(qlog.path) as db:
-        assert sorted(db.execute("SELECT value FROM feedback WHERE query_id = ?", (query_id,))) == [(-1,), (1,)]
+    assert sorted(peek(qlog.target, "SELECT value FROM feedback WHERE query_id = ?", (query_id,))) == [(-1,), (1,)]
 
 
 async def test_review_stats_recent_unanswered_and_export(qlog: QueryLog):
@@ -104,8 +128,7 @@ async def test_daily_counts_cover_30_days_to_today_with_empty_days(qlog: QueryLo
     await qlog.feedback(ids[1], 42, -1)
     await qlog.feedback(ids[1], 43, -1)
     for query_id, back in ((ids[2], 2), (ids[3], 30)):
-        await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", ((now - timedelta(days=back)).isoformat(), query_id))
-    await qlog.connection.commit()
+        await qlog.database.run("UPDATE queries SET ts = ? WHERE id = ?", ((now - timedelta(days=back)).isoformat(), query_id))
     days = await Review(qlog).daily(30)
     assert len(days) == 30 and days[-1].day == now.date() and days[0].day == now.date() - timedelta(days=29)
     assert (days[-1].questions, days[-1].answered, days[-1].up, days[-1].down) == (2, 1, 1, 2)
@@ -119,29 +142,47 @@ async def test_retention_prunes_old_questions_and_their_feedback(qlog: QueryLog)
     await qlog.feedback(old, 42, 1)
     new = await qlog.record(entry("最近"))
     long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat()
-    await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
-    await qlog.connection.commit()
+    await qlog.database.run("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
     assert await qlog.prune(365) == 1
     assert await qlog.get(old) is None and await qlog.get(new) is not None
-    with sqlite3.connect(qlog.path) as db:
-        assert db.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
+    assert peek(qlog.target, "SELECT count(*) FROM feedback") == [(0,)]
 
 
-async def test_a_log_that_cannot_be_written_is_reported_once_and_recovers(tmp_path: Path, caplog: pytest.LogCaptureFixture):
-    blocker = tmp_path / "data"
-    blocker.write_text("a file where the folder should be")
-    log = QueryLog(blocker / "q.sqlite3")
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_log_that_cannot_be_written_is_reported_once_and_recovers(
+    backend: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+):
+    if backend == "sqlite":
+        blocker = tmp_path / "data"
+        blocker.write_text("a file where the folder should be")
+        target, repair = blocker / "q.sqlite3", blocker.unlink
+    else:  # a database that does not exist yet, then is created
+        server = request.getfixturevalue("postgres")
+        monkeypatch.setattr(database, "CONNECT_SECONDS", 0.5)
+        url = server.new_database()
+        name = url.rsplit("/", 1)[1]
+        target = url + "x"
+
+        def repair():
+            with psycopg.connect(server.url(), autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}x")
+    log = QueryLog(target)
     with caplog.at_level(logging.WARNING, logger="bot.querylog"):
         await log.open()
         assert await log.record(entry("一")) is None
         assert await log.record(entry("二")) is None
         assert not await log.feedback(1, 42, 1)
     assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
-    blocker.unlink()
+    repair()
     with caplog.at_level(logging.WARNING, logger="bot.querylog"):
         assert await log.record(entry("三")) == 1
     assert "writing again" in caplog.text
     await log.close()
+
+
+async def test_a_database_url_is_named_in_logs_without_its_password():
+    assert database.describe("postgresql://townqa:s3cret@db.example:5433/townqa") == "postgresql://townqa@db.example:5433/townqa"
+    assert database.describe(Path("data/q.sqlite3")) == "data/q.sqlite3"
 
 
 async def test_the_bot_prunes_by_retention_on_its_job_queue_when_it_starts(qlog: QueryLog):
@@ -152,8 +193,7 @@ async def test_the_bot_prunes_by_retention_on_its_job_queue_when_it_starts(qlog:
 
     old = await qlog.record(entry("很久以前"))
     long_ago = (datetime.now(timezone.utc) - timedelta(days=40)).isoformat()
-    await qlog.connection.execute("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
-    await qlog.connection.commit()
+    await qlog.database.run("UPDATE queries SET ts = ? WHERE id = ?", (long_ago, old))
     recent = await qlog.record(entry("最近"))
     state = SimpleNamespace(querylog=qlog, settings=SimpleNamespace(log_retention_days=30))
     app = Application.builder().token("1:x").build()

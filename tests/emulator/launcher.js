@@ -46,7 +46,9 @@
  *     mode included; the button has text and a valid start_parameter), and keeps the answer for
  *     the client side; an unknown or already answered inline query id gives Telegram's 400.
  *   - getMe says supports_inline_queries (inline mode turned on with @BotFather /setinline).
- *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true.
+ *   - deleteMessage, setWebhook, deleteWebhook (drop_pending_updates honoured): result true. With a
+ *     webhook set, users' updates are POSTed to it in getUpdates' format, with Telegram's
+ *     X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token.
  *   - added: setMyCommands/getMyCommands/deleteMyCommands (validated, stored per scope and
  *     language; a chat scope for a chat no user has written from: 400 "chat not found"), setChatMenuButton/getChatMenuButton, sendChatAction (action validated),
  *     set/getMyDescription, set/getMyShortDescription, set/getMyName, getWebhookInfo, getChat,
@@ -645,6 +647,37 @@ function formatUpdate(update) {
   if ('inlineQuery' in update) return { update_id: update.updateId, inline_query: update.inlineQuery };
   return { update_id: update.updateId, message: userMessageToTelegram(update) };
 }
+
+/*
+ * With a webhook set, a user's update is POSTed to it as Telegram does: the same JSON getUpdates gives,
+ * the X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token, and a failed delivery
+ * (no answer, or a status other than 2xx) fails the client's request (the package's axios call posted its
+ * own format, without the header). A delivered update is stored as read, as a polled one is once
+ * confirmed, so the history shows it and a callback query's answer finds it. The update id is taken before the delivery is awaited: the package
+ * counted it up afterwards, so users writing at the same time got the same update id.
+ */
+const axios = require('axios');
+
+TelegramServer.prototype.addUserUpdate = async function addUserUpdate(update) {
+  if (!update.botToken) throw new Error('The message must be of type object and must contain `botToken` field.');
+  const webhook = this.webhooks[update.botToken];
+  this.updateId = Math.max(this.updateId, update.updateId + 1);
+  if (webhook) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (webhook.secret_token) headers['X-Telegram-Bot-Api-Secret-Token'] = String(webhook.secret_token);
+    const resp = await axios({
+      url: String(webhook.url), method: 'POST', data: formatUpdate(update), headers,
+      timeout: 10000, validateStatus: () => true, proxy: false,
+    });
+    if (resp.status < 200 || resp.status > 299) {
+      throw new Error(`Webhook invocation failed: HTTP ${resp.status}`);
+    }
+    update.isRead = true; // delivered: kept for the history and for answerCallbackQuery, never polled
+    this.storage.userMessages.push(update);
+  } else {
+    this.storage.userMessages.push(update);
+  }
+};
 
 // ---------------------------------------------------------------- bot routes
 
