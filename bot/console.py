@@ -11,6 +11,7 @@ from retrieval import Answer, Engine, Hit
 
 from . import conversation
 from .querylog import QueryLog, elapsed_ms, entry_for
+from .render import why_not_found
 from .questions import clean_question, question_problem
 
 
@@ -25,15 +26,16 @@ def towns_of(engine: Engine) -> str:
     return "、".join(sorted({r.town for r in engine.reports}))
 
 
-def not_found_text(engine: Engine) -> str:
+def not_found_text(engine: Engine, answer: Answer | None = None) -> str:
     towns = towns_of(engine)
-    return f"没有找到相关内容。可以换个说法，或在问题里写明镇名。目前收录的报告：{towns}。"
+    why = why_not_found(list(engine.reports), answer)
+    return f"没有找到相关内容。{why}可以换个说法，或在问题里写明镇名。目前收录的报告：{towns}。"
 
 
 def format_answer(answer: Answer, engine: Engine, again: str | None = None) -> str:
     lines = [f"（接着上一个问题：{again}）"] if again else []
     if not answer.hits:
-        return "\n".join([*lines, not_found_text(engine)])
+        return "\n".join([*lines, not_found_text(engine, answer)])
     lines += [] if answer.sure else ["不确定是否回答了您的问题，这是最接近的原文："]
     for rank, hit in enumerate(answer.hits, 1):
         lines.append(f"{rank}. 「{hit.chunk.text}」")

@@ -103,12 +103,13 @@ def answer_html(
 
 
 def why_not_found(reports: list[Report], answer: Answer | None) -> str:
-    """Why, when it is plain: a town the reports do not cover, or a year the town's report does not name."""
+    """Why, when it is plain: a town the reports do not cover, or a year the town's report does not name.
+    Plain text (the console prints it too); escape it for HTML."""
     if answer is None:
         return ""
     if answer.reason == "a town the reports do not cover":
         return "还没有收录这个地方的工作报告。"
-    periods = [f"{escape(r.town)}的报告讲的是{escape(r.period)}" for r in reports if r.town in answer.towns and r.period]
+    periods = [f"{r.town}的报告讲的是{r.period}" for r in reports if r.town in answer.towns and r.period]
     if answer.reason == "no report for that year" and periods:
         return "；".join(periods) + "，没有提到问的年份。"
     return ""
@@ -117,7 +118,7 @@ def why_not_found(reports: list[Report], answer: Answer | None) -> str:
 def not_found_html(reports: list[Report], answer: Answer | None = None, again: str | None = None) -> str:
     """「没有找到」, with why when it is plain, and what the bot can answer."""
     towns = "、".join(dict.fromkeys(escape(r.town) for r in reports))
-    why = why_not_found(reports, answer)
+    why = escape(why_not_found(reports, answer))
     return fit(
         [
             *([asked_again_html(again)] if again else []),

@@ -72,6 +72,14 @@ def test_chat_answers_each_line_of_a_pipe(cache: Path):
     assert "没看懂这个问题" in out
 
 
+def test_chat_understands_follow_ups_and_says_why_nothing_was_found(cache: Path):
+    out = townqa("chat", stdin="后白镇一般公共预算收入是多少\n那西夏墅镇呢\n固定资产投资呢\n", cache=cache).stdout
+    assert "（接着上一个问题：西夏墅镇一般公共预算收入是多少）" in out and "3.1亿元" in out
+    assert "（按西夏墅镇查找；问其他地方请写明镇名）" in out and "9.01亿元" in out
+    out = townqa("chat", stdin="后白镇2025年地区生产总值是多少\n那下蜀镇呢\n", cache=cache).stdout
+    assert "下蜀镇的报告讲的是2023年，及2024年目标，没有提到问的年份。" in out
+
+
 def test_eval_prints_the_figures(cache: Path, tmp_path: Path):
     questions = tmp_path / "qa.jsonl"
     questions.write_text(
