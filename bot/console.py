@@ -11,7 +11,7 @@ from retrieval import Answer, Engine, Hit
 
 from . import conversation
 from .querylog import QueryLog, elapsed_ms, entry_for
-from .render import why_not_found
+from .render import assumed_note, why_not_found
 from .questions import clean_question, question_problem
 
 
@@ -41,12 +41,12 @@ def format_answer(answer: Answer, engine: Engine, again: str | None = None) -> s
         lines.append(f"{rank}. 「{hit.chunk.text}」")
         lines.append(f"   —— {source_line(hit)}")
     if answer.assumed:
-        lines.append(f"（按{'、'.join(answer.assumed)}查找；问其他地方请写明镇名）")
+        lines.append(assumed_note(answer.assumed))
     return "\n".join(lines)
 
 
 async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog, chat_data: dict | None = None,
-                window: float = 1800.0) -> str:
+                window: float = conversation.WINDOW_SECONDS) -> str:
     """The answer to one line as text; real questions go to the query log. chat_data: what the console chat
     keeps between lines, for follow-ups (「那下蜀镇呢」)."""
     question = clean_question(text)
@@ -63,7 +63,7 @@ async def reply(engine: Engine, text: str, limit: int, querylog: QueryLog, chat_
 
 
 async def chat(engine: Engine, limit: int, querylog: QueryLog, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-               window: float = 1800.0) -> None:
+               window: float = conversation.WINDOW_SECONDS) -> None:
     """One question per line until end of input, follow-ups understood; prompts only when a person is typing."""
     chat_data: dict = {}
     interactive = stdin.isatty()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from retrieval import Answer, Engine
 
 KEY = "topic"  # the chat_data entry
+WINDOW_SECONDS = 1800.0  # how long a topic is kept without a question (TOWNQA_CONVERSATION_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ reply, so whatever the user saw is what any replica knows next.
 
 Kept: the conversation (bot/conversation.py) and an admin's upload or removal waiting for its button (its
 file as base64, for ten minutes), so the press works on any replica; user data, bot data and callback data
-are not used. JSON rather than pickle: what is stored can
-be read, and loading it runs no code.
+are not used. JSON rather than pickle: what is stored can be read, and loading it runs no code.
 """
 
 from __future__ import annotations

@@ -83,8 +83,9 @@ def asked_again_html(question: str) -> str:
     return f"🔁 接着上一个问题：{escape(question)}"
 
 
-def assumed_html(towns: Sequence[str]) -> str:
-    return f"（按{escape('、'.join(towns))}查找；问其他地方请写明镇名）"
+def assumed_note(towns: Sequence[str]) -> str:
+    """Which towns a question naming none was taken to be about; plain text (the console prints it too)."""
+    return f"（按{'、'.join(towns)}查找；问其他地方请写明镇名）"
 
 
 def answer_html(
@@ -98,7 +99,7 @@ def answer_html(
         number = f"{first_rank + i}. " if len(hits) > 1 or first_rank > 1 else ""
         parts.append(number + passage(hit))
     if assumed:
-        parts.append(assumed_html(assumed))
+        parts.append(escape(assumed_note(assumed)))
     return fit(parts)
 
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlCo
 
 from retrieval import Engine, Thresholds
 
+from . import conversation
 from .database import is_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = []
     log_retention_days: int | None = Field(None, ge=1)  # None keeps every question
     max_upload_bytes: int = Field(5_000_000, ge=1)
-    conversation_seconds: float = Field(1800, gt=0)  # how long a chat's last question and towns are kept for follow-ups
+    conversation_seconds: float = Field(conversation.WINDOW_SECONDS, gt=0)  # how long a chat's last question and towns are kept for follow-ups
 
     @field_validator("admin_ids", mode="before")
     @classmethod
