@@ -46,6 +46,7 @@ from retrieval import Engine, Report, Thresholds, load_corpus
 from retrieval.chunking import Chunk, chunk_reports, split_sentences
 from retrieval.corpus import Corpus
 from retrieval.index import Index
+from retrieval.search import PRUNE_ABOVE
 from retrieval.cache import build_index
 from retrieval.vectors import Meanings, load_vectors
 from retrieval.tokenize import Lexicon, Tokenizer, normalize
@@ -306,16 +307,21 @@ def shipped_phase(corpus, tokenizer, questions, repeat, folder) -> dict:
     _, times = latencies(engine.search, questions, repeat)
     p50, p99 = percentiles_ms(times)
     anywhere = [engine.towns.find(normalize(q))[1] for q in questions]  # the town names taken out: every chunk scored
-    _, times = latencies(engine.search, anywhere, repeat)
-    open_p50, open_p99 = percentiles_ms(times)
+    no_town = {}
+    for label, meanings, prune_above in (
+        ("", engine.meanings, PRUNE_ABOVE), ("unpruned_", engine.meanings, 2**62),
+        ("plain_", None, PRUNE_ABOVE), ("plain_unpruned_", None, 2**62),
+    ):  # with and without pruning, with and without the words like the question's (expansion)
+        engine.meanings, engine.prune_above = meanings, prune_above
+        _, times = latencies(engine.search, anywhere, repeat)
+        no_town[f"no_town_{label}p50_ms"], no_town[f"no_town_{label}p99_ms"] = percentiles_ms(times)
     _, tok = latencies(lambda q: (tokenizer.terms(q), tokenizer.chars(q)), questions, repeat)
     return {
         "build_s": build_s,
         "load_s": load_s,
         "p50_ms": p50,
         "p99_ms": p99,
-        "no_town_p50_ms": open_p50,
-        "no_town_p99_ms": open_p99,
+        **no_town,
         "tokenize_p50_ms": percentiles_ms(tok)[0],
     }
 
@@ -436,6 +442,12 @@ def print_report(info: dict, res: dict, agrees: str) -> None:
         ("[f] query p99, full engine.search (ms)", shipped["p99_ms"], "", only, sp99, rp99, 3),
         ("[i] query p50, engine.search, no town named (ms)", shipped["no_town_p50_ms"], "", only, sp50, rp50, 3),
         ("[i] query p99, engine.search, no town named (ms)", shipped["no_town_p99_ms"], "", only, sp99, rp99, 3),
+        ("[j] ... p50, not pruned (ms)", shipped["no_town_unpruned_p50_ms"], "", only, sp50, rp50, 3),
+        ("[j] ... p99, not pruned (ms)", shipped["no_town_unpruned_p99_ms"], "", only, sp99, rp99, 3),
+        ("[k] ... p50, no expansion, pruned (ms)", shipped["no_town_plain_p50_ms"], "", only, sp50, rp50, 3),
+        ("[k] ... p99, no expansion, pruned (ms)", shipped["no_town_plain_p99_ms"], "", only, sp99, rp99, 3),
+        ("[k] ... p50, no expansion, not pruned (ms)", shipped["no_town_plain_unpruned_p50_ms"], "", only, sp50, rp50, 3),
+        ("[k] ... p99, no expansion, not pruned (ms)", shipped["no_town_plain_unpruned_p99_ms"], "", only, sp99, rp99, 3),
         ("[g] question tokenization p50 (ms)", shipped["tokenize_p50_ms"], "", only, None, None, 3),
         ("[h] peak RSS (MB)", q["peak_rss_mb"], s_rss, r_rss, s_rss, r_rss, 1),
         ("[h] RSS growth in the phase (MB)", q["rss_growth_mb"], s_grow, r_grow, s_grow, r_grow, 1),
@@ -462,7 +474,11 @@ What each figure includes (all engines get the same chunks and the same token li
     tokenization [g], word-vector stand-ins, four fields scored over the named town's chunks only (all
     chunks when no town is named), the number preference, the confidence model and Hit objects with their
     bold spans. Ratios are against the others' [e], which do far less.
-[i] the same questions with the town names taken out: every chunk of the corpus is scored.
+[i] the same questions with the town names taken out: every chunk of the corpus is searched. Above
+    search.PRUNE_ABOVE chunks the search is pruned (retrieval/pruning.py, MaxScore): only chunks that can be
+    among the 50 best are scored in full, with exactly the scores and order of scoring everything.
+[j] [i] with pruning off: every posting of every term scored.
+[k] [i] and [j] without the words like the question's (no word vectors): fewer, all full-weight terms.
 [g] Tokenizer.terms + Tokenizer.chars of the whole question, the tokenization part of [f].
 [h] resource.getrusage(RUSAGE_SELF).ru_maxrss of a forked child that runs one engine's build, save, loads
     and queries; the child starts with the chunks and tokens already in memory (counted in peak RSS).
@@ -477,8 +493,7 @@ def json_line(info: dict, res: dict) -> str:
         "shipped_load_s": shipped["load_s"],
         "search_p50_ms": shipped["p50_ms"],
         "search_p99_ms": shipped["p99_ms"],
-        "no_town_p50_ms": shipped["no_town_p50_ms"],
-        "no_town_p99_ms": shipped["no_town_p99_ms"],
+        **{k: v for k, v in shipped.items() if k.startswith("no_town_")},
         "question_tokenize_p50_ms": shipped["tokenize_p50_ms"],
         "shipped_peak_rss_mb": shipped["peak_rss_mb"],
         "shipped_worker_peak_rss_mb": shipped["worker_peak_rss_mb"],

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .corpus import Report
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
-ARRAYS = ("indptr", "indices", "tf", "lengths", "data")
+ARRAYS = ("indptr", "indices", "tf", "lengths", "data", "bounds")
 COLUMNS = ("offsets", "doc", "section", "paragraph")
 SORT_BLOCK = 1 << 21  # term occurrences sorted at a time: bounds a build's memory
 WEIGH_BLOCK = 1 << 22  # postings weighed at a time
@@ -123,6 +123,7 @@ class Field:
     tf: np.ndarray
     lengths: np.ndarray
     data: np.ndarray
+    bounds: np.ndarray  # float32, per term: its highest weight in any chunk (0 when it occurs in none), for pruning
 
     @classmethod
     def build(cls, ids: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Field:
@@ -150,7 +151,7 @@ class Field:
             per_term = np.diff(np.clip(postings.indptr[first : last + 1], lo, hi))
             tf = postings.tf[lo:hi].astype(np.float32)
             data[lo:hi] = np.repeat(idf[first:last], per_term) * (tf * np.float32(K1 + 1) / (tf + norm[postings.indices[lo:hi]]))
-        return cls(postings.indptr, postings.indices, postings.tf, lengths.astype(np.int32), data)
+        return cls(postings.indptr, postings.indices, postings.tf, lengths.astype(np.int32), data, _maxima(postings.indptr, data))
 
     @property
     def postings(self) -> Postings:
@@ -165,6 +166,18 @@ class Field:
         a, b = np.searchsorted(ids, [lo, hi])
         scores[ids[a:b] - lo] += weight * self.data[start + a : start + b]
 
+    def weights_at(self, term: int, ids: np.ndarray) -> np.ndarray:
+        """BM25(term, chunk) for each of the ascending chunk ids (0 where the chunk lacks the term)."""
+        start, end = int(self.indptr[term]), int(self.indptr[term + 1])
+        out = np.zeros(len(ids), np.float32)
+        if start == end or not len(ids):
+            return out
+        postings = self.indices[start:end]
+        at = np.minimum(np.searchsorted(postings, ids), end - start - 1)
+        found = postings[at] == ids
+        out[found] = self.data[start + at[found]]
+        return out
+
     def df_in(self, term: int, lo: int, hi: int) -> int:
         """How many chunks in [lo, hi) contain the term."""
         return len(self.ids_in(term, lo, hi))
@@ -174,6 +187,15 @@ class Field:
         ids = self.indices[int(self.indptr[term]) : int(self.indptr[term + 1])]
         a, b = np.searchsorted(ids, [lo, hi])
         return ids[a:b]
+
+
+def _maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The highest of each term's weights, 0 for a term without postings."""
+    bounds = np.zeros(len(indptr) - 1, np.float32)
+    held = np.flatnonzero(np.diff(indptr))
+    if len(held):
+        bounds[held] = np.maximum.reduceat(data, indptr[held])
+    return bounds
 
 
 def _ids_of(terms: list[str], vocab: dict[str, int]) -> np.ndarray:
@@ -351,11 +373,14 @@ class ChunkStore(Sequence[Chunk]):
         if not 0 <= i < len(self):
             raise IndexError(i)
         doc = int(self.doc[i])
-        text = self._text[int(self.offsets[i]) : int(self.offsets[i + 1])].decode()
-        return Chunk(i, self.docs[doc], self.towns[doc], self.sections[int(self.section[i])], int(self.paragraph[i]), text)
+        return Chunk(i, self.docs[doc], self.towns[doc], self.sections[int(self.section[i])], int(self.paragraph[i]), self.text(i))
 
     def __iter__(self) -> Iterator[Chunk]:
         return (self[i] for i in range(len(self)))
+
+    def text(self, i: int) -> str:
+        """Chunk i's text alone, without making its Chunk."""
+        return self._text[int(self.offsets[i]) : int(self.offsets[i + 1])].decode()
 
     def doc_ranges(self) -> dict[str, tuple[int, int]]:
         """Each report's chunks [lo, hi): a report's chunks are consecutive."""
@@ -491,6 +516,7 @@ class Index:
                 len(field.indptr) != len(vocab) + 1
                 or field.indptr[-1] != len(field.indices)
                 or not len(field.indices) == len(field.tf) == len(field.data)
+                or len(field.bounds) != len(vocab)
                 or len(field.lengths) != len(chunks)
             ):
                 raise ValueError(f"cache arrays of {name} are inconsistent")

@@ -22,6 +22,7 @@ from .corpus import Corpus, Report, load_corpus
 from .fields import FIELDS
 from .followup import asked_again, towns_only
 from .index import Index
+from .pruning import Term, score_all, score_best
 from .question import Question, TownMatcher, parse
 from .tokenize import Lexicon, Tokenizer
 from .vectors import Meanings, load_vectors
@@ -32,6 +33,9 @@ NUMBER_PREFERENCE = 1.0  # a passage with the number asked for scores this much 
 # come first, as a filter would put them, but when none names the place the best of the rest still answer.
 PLACE_PREFERENCE = 10.0
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
+# A search of more chunks than this scores only those that can be among the CANDIDATES best (pruning.py):
+# below it, scoring every posting costs less than sorting out which to skip.
+PRUNE_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class Engine:
             self.years = {r.file: set(report_years(r)) for r in corpus.reports}
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
         self._span_memo: dict[tuple[tuple[str, ...], frozenset[str]], list[tuple[int, int]]] = {}
+        self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
 
     @classmethod
     def load(
@@ -173,10 +178,9 @@ class Engine:
         # One scores array over the chunks from the first span searched to the last (a position is a chunk id
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
         lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)
-        scores = self._score(query, lo, hi)
         masks = [self._mask(group, lo, hi) for group in groups]
         inside = np.logical_or.reduce(masks)
-        scores[~inside] = 0
+        scores = self._score(query, lo, hi, inside, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         for mask in masks:
             positions = np.flatnonzero(mask & (scores > 0))
@@ -197,14 +201,16 @@ class Engine:
         best = max(float(scores[pos]) for pos in lead_positions)
         matched = scores >= self.thresholds.relative * best
         matched[lead_positions] = False
-        rest = _best(np.flatnonzero(matched), scores, max(0, offset + limit - len(lead_positions)))
-        order = [*lead_positions, *rest.tolist()][offset : offset + limit]
+        # At most CANDIDATES passages are offered: a pruned search knows the scores of those best ones only.
+        total = min(int(np.count_nonzero(matched)), max(0, CANDIDATES - len(leads))) + len(leads)
+        rest = _best(np.flatnonzero(matched), scores, max(0, min(offset + limit, total) - len(lead_positions)))
+        order = [*lead_positions, *rest.tolist()][offset : min(offset + limit, total)]
         wanted_terms = set(terms) | set(q.neighbours)
         hits = tuple(self._hit(lo + pos, float(scores[pos]), wanted_terms) for pos in order)
         _, probability, evidence = min(leads, key=lambda lead: lead[1])
         lead = hits[: len(leads)] if offset == 0 else ()
         return Answer(
-            text, q.towns, terms, hits, int(np.count_nonzero(matched)) + len(leads), lead, probability,
+            text, q.towns, terms, hits, total, lead, probability,
             self.model.verdict(probability) == "sure", evidence=evidence,
         )
 
@@ -250,12 +256,18 @@ class Engine:
                 spans.append((lo, hi))
         return spans
 
-    def _score(self, query: dict[str, Counter[int]], lo: int, hi: int) -> np.ndarray:
-        scores = np.zeros(hi - lo, dtype=np.float32)
-        for spec in FIELDS:
-            field = self.index.fields[spec.scored_on]
-            for term, count in query[spec.name].items():
-                field.add_scores(scores, term, spec.weight * count, lo, hi)
+    def _score(self, query: dict[str, Counter[int]], lo: int, hi: int, inside: np.ndarray, pruned: bool) -> np.ndarray:
+        """The chunks' scores over [lo, hi), 0 outside the chunks searched (inside); pruned: exact for the
+        CANDIDATES best (and their ties) only, the rest 0, when that many chunks are searched that it pays."""
+        terms = [
+            Term(self.index.fields[spec.scored_on], term, spec.weight * count)
+            for spec in FIELDS for term, count in query[spec.name].items()
+        ]
+        searched = int(np.count_nonzero(inside))
+        if pruned and searched > self.prune_above:
+            return score_best(terms, lo, hi, None if searched == len(inside) else inside, CANDIDATES)
+        scores = score_all(terms, lo, hi)
+        scores[~inside] = 0
         return scores
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
@@ -268,17 +280,17 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        for pos in tied:
-            text = self.index.chunks[lo + int(pos)].text
-            scores[pos] *= 1 + NUMBER_PREFERENCE * q.number_fit(text)
-            if q.places:
-                scores[pos] *= 1 + PLACE_PREFERENCE * (1 - q.places_missing(text))
+        texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
+        fit = {text: q.number_fit(text) for text in set(texts)}  # the same sentence stands in many reports
+        scores[tied] *= np.array([1 + NUMBER_PREFERENCE * fit[text] for text in texts], np.float32)
+        if q.places:
+            scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a
         town: then passages name it)."""
         best = _best(positions, scores, CANDIDATES)
-        return any(p in self.index.chunks[lo + int(pos)].text for pos in best for p in places)
+        return any(p in self.index.chunks.text(lo + int(pos)) for pos in best for p in places)
 
     def _evidence(self, q: Question, chunk_id: int, first: float, second: float, inside: np.ndarray, lo: int) -> Evidence:
         """What the best passage holds of the question (see confidence.Evidence); inside: the chunks searched."""
@@ -298,7 +310,7 @@ class Engine:
 
         exact = {t: 1.0 for t in held}
         missing = max((weight[w] * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab), default=0.0)
-        text = self.index.chunks[chunk_id].text
+        text = self.index.chunks.text(chunk_id)
         return Evidence(
             coverage=covered(set(weight), exact),
             meaning=covered(set(weight), share),
@@ -338,9 +350,13 @@ class Engine:
 
 
 def _best(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """The k positions of highest score, best first (ties: lower position first)."""
+    """The k positions (ascending) of highest score, best first; of chunks tying with the k-th, the first
+    ones: the choice never depends on which other chunks were scored."""
     if k <= 0 or not len(positions):
         return positions[:0]
     if len(positions) > k:
-        positions = positions[np.argpartition(-scores[positions], k - 1)[:k]]
+        values = scores[positions]
+        kth = values[np.argpartition(-values, k - 1)[k - 1]]
+        above = positions[values > kth]
+        positions = np.concatenate((above, positions[values == kth][: k - len(above)]))
     return positions[np.lexsort((positions, -scores[positions]))]
