@@ -22,6 +22,7 @@ from .chunking import chunk_report
 from .corpus import Report
 from .fields import INDEXED
 from .index import pack_texts
+from .quantities import quantity_bits
 from .tokenize import Lexicon, Tokenizer, normalize
 
 PARALLEL_ABOVE = 2_000_000  # characters of text before a process pool pays for its start-up
@@ -37,6 +38,7 @@ class ReportTerms:
     sections: np.ndarray  # chunk i is in section section_names[sections[i]]
     section_names: list[str]
     paragraphs: np.ndarray
+    quantities: np.ndarray  # per chunk, the units of the numbers it holds (quantities.quantity_bits)
     vocab: str  # the report's terms in id order, NUL-separated: one string, not thousands of objects
     years: list[str]  # the years the report names, for questions that name one
     fields: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (ids of every chunk, concatenated; per-chunk counts)
@@ -73,6 +75,7 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
         np.array([sections.setdefault(c.section, len(sections)) for c in chunks], dtype=np.int32),
         list(sections),
         np.array([c.paragraph for c in chunks], dtype=np.int32),
+        np.array([quantity_bits(c.text) for c in chunks], dtype=np.uint32),
         "\0".join(vocab),
         report_years(report),
         {name: (np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int32)) for name, (ids, lengths) in fields.items()},

@@ -20,7 +20,9 @@ from .tokenize import Lexicon, Tokenizer
 log = logging.getLogger(__name__)
 
 # The code that decides what is indexed is part of the key.
-_INDEXING_CODE = ("cleaning.py", "chunking.py", "tokenize.py", "analysis.py", "fields.py", "index.py", "cache.py")
+_INDEXING_CODE = (
+    "cleaning.py", "chunking.py", "tokenize.py", "quantities.py", "analysis.py", "fields.py", "index.py", "cache.py",
+)
 _UNUSABLE = (OSError, ValueError, KeyError, TypeError)
 
 

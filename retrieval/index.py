@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .chunking import Chunk
+from .quantities import quantity_bits
 
 if TYPE_CHECKING:
     from .analysis import ReportTerms
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
 ARRAYS = ("indptr", "indices", "tf", "lengths", "data", "bounds")
-COLUMNS = ("offsets", "doc", "section", "paragraph")
+COLUMNS = ("offsets", "doc", "section", "paragraph", "quantities")
 SORT_BLOCK = 1 << 21  # term occurrences sorted at a time: bounds a build's memory
 WEIGH_BLOCK = 1 << 22  # postings weighed at a time
-TF_MAX = np.iinfo(np.uint16).max  # term frequencies are stored in 16 bits (a chunk has at most ~200 characters)
+TF_MAX = np.iinfo(np.uint32).max  # term frequencies are stored in 16 bits (a chunk has at most ~200 characters)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Postings:
 
     @classmethod
     def empty(cls, vocab_size: int = 0) -> Postings:
-        return cls(np.zeros(vocab_size + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint16))
+        return cls(np.zeros(vocab_size + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint32))
 
     @classmethod
     def from_blocks(cls, blocks: Iterable[np.ndarray], n: int, vocab_size: int, occurrences: int) -> Postings:
@@ -62,7 +63,7 @@ class Postings:
         straight into arrays of their final kind.
         """
         df = np.zeros(vocab_size, np.int64)
-        indices, tf = np.empty(occurrences, np.int32), np.empty(occurrences, np.uint16)
+        indices, tf = np.empty(occurrences, np.int32), np.empty(occurrences, np.uint32)
         size = 0
         for keys in blocks:
             keys.sort()
@@ -100,7 +101,7 @@ class Postings:
         extra = len(other.indptr) - len(self.indptr)
         mine = np.concatenate((self.indptr, np.full(extra, self.indptr[-1]))) if extra > 0 else self.indptr
         indptr = mine + other.indptr  # both count postings up to each term
-        indices, tf = np.empty(int(indptr[-1]), np.int32), np.empty(int(indptr[-1]), np.uint16)
+        indices, tf = np.empty(int(indptr[-1]), np.int32), np.empty(int(indptr[-1]), np.uint32)
         done = 0  # self's postings copied so far
         for t in np.flatnonzero(np.diff(other.indptr)):
             stop, at = int(mine[t + 1]), done + int(other.indptr[t])
@@ -247,7 +248,7 @@ def _key_blocks(ids: np.ndarray, lengths: np.ndarray, first: int, n: int, vocab_
     chunk_starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
     through = np.cumsum(np.bincount(ids, minlength=vocab_size))  # occurrences of terms <= t
     block_of_term = (through - 1) // SORT_BLOCK  # ascending, so each block is a range of terms
-    block = block_of_term.astype(np.uint16 if block_of_term[-1] < 2**16 else np.int64)[ids]
+    block = block_of_term.astype(np.uint32 if block_of_term[-1] < 2**16 else np.int64)[ids]
     for b in np.unique(block):
         at = np.flatnonzero(block == b)
         keys = ids[at].astype(np.int64) * n
@@ -288,11 +289,12 @@ class ChunkStore(Sequence[Chunk]):
     """Chunks as columns: the texts in one UTF-8 buffer, the rest as arrays; a Chunk is made on access."""
 
     def __init__(
-        self, text, offsets, doc, section, paragraph, docs: list[str], towns: list[str], sections: list[str],
-        years: list[list[str]] | None = None, keys: list[str] | None = None,
+        self, text, offsets, doc, section, paragraph, quantities, docs: list[str], towns: list[str],
+        sections: list[str], years: list[list[str]] | None = None, keys: list[str] | None = None,
     ) -> None:
         self._text = text
         self.offsets, self.doc, self.section, self.paragraph = offsets, doc, section, paragraph
+        self.quantities = quantities  # per chunk, the units of the numbers it holds (quantities.quantity_bits)
         self.docs, self.towns, self.sections = docs, towns, sections  # towns[i] is the town of docs[i]
         self.years = years  # years[i]: the years docs[i] names (from reports); None when not known
         self.keys = keys or []  # keys[i]: what docs[i] was analysed from (analysis.report_key), to reuse it
@@ -300,7 +302,7 @@ class ChunkStore(Sequence[Chunk]):
     @classmethod
     def empty(cls) -> ChunkStore:
         none = np.zeros(0, np.int32)
-        return cls(b"", np.zeros(1, np.int64), none, none, none, [], [], [], [], [])
+        return cls(b"", np.zeros(1, np.int64), none, none, none, np.zeros(0, np.uint32), [], [], [], [], [])
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk]) -> ChunkStore:
@@ -316,6 +318,7 @@ class ChunkStore(Sequence[Chunk]):
             np.array([docs[c.doc] for c in chunks], dtype=np.int32),
             np.array([sections.setdefault(c.section, len(sections)) for c in chunks], dtype=np.int32),
             np.array([c.paragraph for c in chunks], dtype=np.int32),
+            np.array([quantity_bits(c.text) for c in chunks], dtype=np.uint32),
             list(docs),
             towns,
             list(sections),
@@ -354,6 +357,7 @@ class ChunkStore(Sequence[Chunk]):
             np.concatenate(doc).astype(np.int32),
             np.concatenate(section).astype(np.int32),
             np.concatenate([np.asarray(self.paragraph)[keep]] + [a.paragraphs for a in analysed]).astype(np.int32),
+            np.concatenate([np.asarray(self.quantities)[keep]] + [a.quantities for a in analysed]).astype(np.uint32),
             [self.docs[i] for i in kept_docs] + [r.file for r in reports],
             [self.towns[i] for i in kept_docs] + [r.town for r in reports],
             list(names),
@@ -403,7 +407,7 @@ class ChunkStore(Sequence[Chunk]):
             text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
         store = cls(text, **columns, **names)
         n = len(store.doc)
-        if any(len(columns[c]) != n for c in ("section", "paragraph")) or len(store.offsets) != n + 1:
+        if any(len(columns[c]) != n for c in ("section", "paragraph", "quantities")) or len(store.offsets) != n + 1:
             raise ValueError("cache chunk columns are inconsistent")
         if n and (int(store.offsets[-1]) != len(text) or int(store.doc.max()) >= len(store.docs)):
             raise ValueError("cache chunk texts are inconsistent")

@@ -12,36 +12,10 @@ from dataclasses import dataclass
 
 from .analysis import YEAR
 from .corpus import Report
+from .quantities import wanted_unit
 from .tokenize import Tokenizer, normalize
 from .vectors import Meanings
 
-# Measure words and units of Chinese reports, in families: a question's unit is answered by its family
-# (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese, not any report's wording.
-UNIT_FAMILIES = {
-    "area": ("平方公里", "平方米", "公顷", "亩"),
-    "money": ("美元", "元"),
-    "people": ("人次", "人", "名", "位", "户"),
-    "count": ("个", "项", "件", "家", "次", "场", "所", "座", "条", "套", "台", "辆", "处", "批", "支"),
-    "length": ("公里", "千米", "米"),
-    "weight": ("万吨", "吨", "公斤", "斤"),
-    "time": ("天", "个月", "年"),
-    "share": ("%", "成"),
-}
-FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}
-_UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
-# 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
-# 「哪几个」 asks which ones, not how many.
-_ASKED_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:十|百|千|万|亿)*({_UNITS})")
-_ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
-    (re.compile(r"多少钱|多少资金|多少投资|多少经费|多少收入"), "money"),
-    (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
-    (re.compile(r"多长|多远"), "length"),
-    (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),
-)
-_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
-# A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
-_QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
-_DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
 PLACE_SUFFIXES = ("街道", "社区", "镇", "乡", "村")
 TOWN_SUFFIXES = ("街道", "镇", "乡")  # the places a report is about: a question naming another is not about ours
 # Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
@@ -57,24 +31,10 @@ class Question:
     words: tuple[str, ...]  # its index terms, town names taken out
     whole: tuple[str, ...]  # the terms of its whole words, without their parts
     chars: tuple[str, ...]  # its characters, for the characters field
-    wants: str | None  # a unit family (see UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
+    wants: str | None  # a unit family (see quantities.UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
-
-    def number_fit(self, passage: str) -> float:
-        """1 when the passage holds the quantity asked for (in its unit), 0.5 one in another unit, 0 none."""
-        if self.wants is None:
-            return 1.0
-        text = normalize(passage)
-        if self.wants != "time":  # 「2023年」 dates the passage; it is no quantity unless years are asked (多少年)
-            text = _DATE.sub("", text)
-        units = [a or b for a, b in _QUANTITY.findall(text)]
-        if not units:
-            return 0.0
-        if not self.wants:
-            return 1.0
-        return 1.0 if any(u and FAMILY[u] == self.wants for u in units) else 0.5
 
     @property
     def other_towns(self) -> tuple[str, ...]:
@@ -112,17 +72,6 @@ class TownMatcher:
             kept.append(text[at : match.start()])
             at = match.end()
         return " ".join([*kept, text[at:]])
-
-
-def wanted_unit(text: str) -> str | None:
-    """The unit family a question asks a number in, "" for a number of any kind, None for no number."""
-    match = _ASKED_UNIT.search(text)
-    if match:
-        return FAMILY[match.group(1)]
-    for pattern, family in _ASKED_BY_WORD:
-        if pattern.search(text):
-            return family
-    return "" if _ASKS_NUMBER.search(text) else None
 
 
 def places(tokenizer: Tokenizer, text: str) -> list[str]:

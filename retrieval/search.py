@@ -23,6 +23,7 @@ from .fields import FIELDS
 from .followup import asked_again, towns_only
 from .index import Index
 from .pruning import Term, score_all, score_best
+from .quantities import number_fits
 from .question import Question, TownMatcher, parse
 from .tokenize import Lexicon, Tokenizer
 from .vectors import Meanings, load_vectors
@@ -280,10 +281,10 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
-        fit = {text: q.number_fit(text) for text in set(texts)}  # the same sentence stands in many reports
-        scores[tied] *= np.array([1 + NUMBER_PREFERENCE * fit[text] for text in texts], np.float32)
+        fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
+        scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)
         if q.places:
+            texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
@@ -317,7 +318,7 @@ class Engine:
             whole=covered(set(q.whole) & set(weight), share),
             margin=(first - second) / first if first > 0 else 0.0,
             missing=missing,
-            number=1.0 - q.number_fit(text),
+            number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
             place=q.places_missing(text),
         )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retrieval import Engine
-from retrieval.question import parse, places, wanted_unit
+from retrieval.quantities import number_fits, quantity_bits, wanted_unit
+from retrieval.question import parse, places
 
 
 def top(engine: Engine, question: str):
@@ -150,12 +151,19 @@ def test_the_unit_a_question_asks_for(question: str, wants: str | None):
 
 def test_a_passage_fits_a_number_question_by_its_unit(engine: Engine):
     q = parse("西夏墅镇上半年盘活了多少亩低效用地？", engine.towns, engine.tokenizer)
-    assert q.number_fit("完成用地增效101.1亩，其中连片盘活86.1亩。") == 1.0
-    assert q.number_fit("整治23家“低”类企业，加快盘活存量低效土地。") == 0.5
-    assert q.number_fit("PM2.5年均浓度实现“双改善”。") == 0.0  # a number inside a name is no quantity
-    assert q.number_fit("2023年国家长江经济带警示片反馈的问题全部整改。") == 0.0  # nor is a date
+    passages = [
+        "完成用地增效101.1亩，其中连片盘活86.1亩。",
+        "整治23家“低”类企业，加快盘活存量低效土地。",
+        "PM2.5年均浓度实现“双改善”。",  # a number inside a name is no quantity
+        "2023年国家长江经济带警示片反馈的问题全部整改。",  # nor is a date
+        "新增投资5亿，",  # a number in 亿 without a unit is a quantity of some kind
+    ]
+    assert number_fits(q.wants, [quantity_bits(p) for p in passages]).tolist() == [1.0, 0.5, 0.0, 0.0, 0.5]
+    assert number_fits("", [quantity_bits(p) for p in passages]).tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
     years = parse("镇江经开区从建区到现在发展了多少年？", engine.towns, engine.tokenizer)
-    assert years.number_fit("1993年建区以来，32年来……") == 1.0  # unless years are asked
+    assert years.wants == "time"
+    assert number_fits(years.wants, [quantity_bits("1993年建区以来，32年来……")]).tolist() == [1.0]  # unless years are asked
+    assert number_fits(None, [quantity_bits(p) for p in passages]).tolist() == [1.0] * 5  # no number asked
 
 
 @pytest.mark.parametrize("question", ["郭庄镇2025年地区生产总值是多少？", "茅山镇2025年地区生产总值是多少"])

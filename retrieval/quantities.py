@@ -1,0 +1,87 @@
+"""Numbers in units: which a question asks for (多少亩, 几家, 多少钱) and which a passage holds.
+
+A passage's quantities are read once, when the index is built, into a few bits
+per chunk (one per unit family, one for a quantity of any kind, each with dates
+left out and kept), so that weighing hundreds of candidate passages for a
+question asking 多少亩 costs an array lookup, not a regular expression each.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .tokenize import normalize
+
+# Measure words and units of Chinese reports, in families: a question's unit is answered by its family
+# (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese, not any report's wording.
+UNIT_FAMILIES = {
+    "area": ("平方公里", "平方米", "公顷", "亩"),
+    "money": ("美元", "元"),
+    "people": ("人次", "人", "名", "位", "户"),
+    "count": ("个", "项", "件", "家", "次", "场", "所", "座", "条", "套", "台", "辆", "处", "批", "支"),
+    "length": ("公里", "千米", "米"),
+    "weight": ("万吨", "吨", "公斤", "斤"),
+    "time": ("天", "个月", "年"),
+    "share": ("%", "成"),
+}
+FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}
+_UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
+# 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
+# 「哪几个」 asks which ones, not how many.
+_ASKED_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:十|百|千|万|亿)*({_UNITS})")
+_ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
+    (re.compile(r"多少钱|多少资金|多少投资|多少经费|多少收入"), "money"),
+    (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
+    (re.compile(r"多长|多远"), "length"),
+    (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),
+)
+_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
+# A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
+_QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
+_DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
+
+# The bits of a passage's quantities: per family, and ANY for a quantity of any kind; dates left out (most
+# questions: 「2023年」 dates a passage, it is no quantity) in the low 16 bits, dates kept (多少年) in the high 16.
+_BIT = {family: 1 << i for i, family in enumerate(UNIT_FAMILIES)}
+ANY = 1 << len(UNIT_FAMILIES)
+DATES_KEPT = 16  # the high half's shift
+assert ANY < 1 << DATES_KEPT  # both halves fit in the index's uint32 column
+
+
+def wanted_unit(text: str) -> str | None:
+    """The unit family a question asks a number in, "" for a number of any kind, None for no number."""
+    match = _ASKED_UNIT.search(text)
+    if match:
+        return FAMILY[match.group(1)]
+    for pattern, family in _ASKED_BY_WORD:
+        if pattern.search(text):
+            return family
+    return "" if _ASKS_NUMBER.search(text) else None
+
+
+def quantity_bits(passage: str) -> int:
+    """The families of the quantities a passage holds, as bits (see _BIT, ANY, DATES_KEPT)."""
+    text = normalize(passage)
+    return _bits(_DATE.sub("", text)) | _bits(text) << DATES_KEPT
+
+
+def _bits(text: str) -> int:
+    bits = 0
+    for a, b in _QUANTITY.findall(text):
+        bits |= ANY | (_BIT[FAMILY[a or b]] if a or b else 0)
+    return bits
+
+
+def number_fits(wants: str | None, bits: np.ndarray) -> np.ndarray:
+    """Per passage (its quantity_bits): 1 when it holds the quantity asked for (in its unit family; wants ""
+    any), 0.5 one in another unit, 0 none; 1 for all when no number is asked (wants None)."""
+    bits = np.asarray(bits, dtype=np.int64)
+    if wants is None:
+        return np.ones(len(bits))
+    if wants == "time":  # 「多少年」: a year is a quantity here
+        bits = bits >> DATES_KEPT
+    held = (bits & ANY) != 0
+    fitting = held if not wants else (bits & _BIT[wants]) != 0
+    return np.where(fitting, 1.0, np.where(held, 0.5, 0.0))
