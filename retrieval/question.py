@@ -91,7 +91,7 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
 def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None) -> Question:
     named, rest = towns.find(normalize(text))
     words = tokenizer.terms(rest)
-    near = meanings.neighbours(words) if meanings else {}
+    near = meanings.neighbours(tokenizer.words(rest)) if meanings else {}
     # A synonym counts in the characters field as the word the reports use (its group's first):
     # 「GDP是多少」 leans to 地区生产总值 as 「地区生产总值是多少」 does.
     canonical = tokenizer.lexicon.canonical

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import vectors
+from retrieval.question import parse
 from retrieval.vectors import Meanings, WordVectors, load_vectors
 
 
@@ -40,3 +41,11 @@ def test_stand_ins_are_found_only_for_words_the_reports_never_use():
     near = meanings.neighbours(["工资", "面积"])
     assert near.get("薪酬", ("", 0))[0] == "工资"  # 工资 is not in these reports: 薪酬 stands in for it
     assert all(word != "面积" for word, _ in near.values())  # 面积 is: it is matched as itself
+
+
+def test_only_whole_words_get_stand_ins_not_their_parts(engine):
+    """机械化 is cut with its part 机械, whose neighbours (金属) mean something else than 机械化 does."""
+    q = parse("镇江经开区种粮的机械化程度有多高？", engine.towns, engine.tokenizer, engine.meanings)
+    assert "机械" in q.words and "机械化" in q.words
+    assert "机械" not in q.stands_for.values()
+    assert "金属" not in q.neighbours
