@@ -56,6 +56,11 @@ def load_index(corpus: Corpus, tokenizer: Tokenizer, cache_dir: Path | str | Non
             forget_others(cache, folder)
         except OSError as exc:
             log.warning("could not save the index cache in %s: %s", folder, exc)
+        else:
+            # Served from the saved files, as after a restart: the build's arrays (a GB at a million chunks)
+            # are let go before the word vectors are converted, instead of adding to them.
+            del index
+            return Index.load(folder, key)
     return index
 
 

@@ -38,7 +38,7 @@ ARRAYS = ("indptr", "indices", "tf", "lengths", "data", "bounds")
 COLUMNS = ("offsets", "doc", "section", "paragraph", "quantities")
 SORT_BLOCK = 1 << 21  # term occurrences sorted at a time: bounds a build's memory
 WEIGH_BLOCK = 1 << 22  # postings weighed at a time
-TF_MAX = np.iinfo(np.uint32).max  # term frequencies are stored in 16 bits (a chunk has at most ~200 characters)
+TF_MAX = np.iinfo(np.uint16).max  # term frequencies are stored in 16 bits (a chunk has at most ~200 characters)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Postings:
 
     @classmethod
     def empty(cls, vocab_size: int = 0) -> Postings:
-        return cls(np.zeros(vocab_size + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint32))
+        return cls(np.zeros(vocab_size + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint16))
 
     @classmethod
     def from_blocks(cls, blocks: Iterable[np.ndarray], n: int, vocab_size: int, occurrences: int) -> Postings:
@@ -63,7 +63,7 @@ class Postings:
         straight into arrays of their final kind.
         """
         df = np.zeros(vocab_size, np.int64)
-        indices, tf = np.empty(occurrences, np.int32), np.empty(occurrences, np.uint32)
+        indices, tf = np.empty(occurrences, np.int32), np.empty(occurrences, np.uint16)
         size = 0
         for keys in blocks:
             keys.sort()
@@ -101,7 +101,7 @@ class Postings:
         extra = len(other.indptr) - len(self.indptr)
         mine = np.concatenate((self.indptr, np.full(extra, self.indptr[-1]))) if extra > 0 else self.indptr
         indptr = mine + other.indptr  # both count postings up to each term
-        indices, tf = np.empty(int(indptr[-1]), np.int32), np.empty(int(indptr[-1]), np.uint32)
+        indices, tf = np.empty(int(indptr[-1]), np.int32), np.empty(int(indptr[-1]), np.uint16)
         done = 0  # self's postings copied so far
         for t in np.flatnonzero(np.diff(other.indptr)):
             stop, at = int(mine[t + 1]), done + int(other.indptr[t])
@@ -248,7 +248,7 @@ def _key_blocks(ids: np.ndarray, lengths: np.ndarray, first: int, n: int, vocab_
     chunk_starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
     through = np.cumsum(np.bincount(ids, minlength=vocab_size))  # occurrences of terms <= t
     block_of_term = (through - 1) // SORT_BLOCK  # ascending, so each block is a range of terms
-    block = block_of_term.astype(np.uint32 if block_of_term[-1] < 2**16 else np.int64)[ids]
+    block = block_of_term.astype(np.uint16 if block_of_term[-1] < 2**16 else np.int64)[ids]
     for b in np.unique(block):
         at = np.flatnonzero(block == b)
         keys = ids[at].astype(np.int64) * n
