@@ -294,7 +294,9 @@ def townqa_phase(chunks, words, tokens, repeat, folder) -> dict:
 
     def pruned(query: list[str]) -> np.ndarray:  # the same with the pruned top-k (pruning.score_best)
         terms = [Term(field, vocab[t], float(c)) for t, c in Counter(t for t in query if t in vocab).items()]
-        return top_k(score_best(terms, 0, n, None, TOP_K))
+        scores = score_best(terms, 0, n, None, TOP_K)
+        kept = np.flatnonzero(scores)  # the few chunks it scored, as Engine reads them
+        return kept[top_k(scores[kept], min(TOP_K, len(kept)))] if len(kept) else kept
 
     results, times = latencies(score, tokens, repeat)
     p50, p99 = percentiles_ms(times)
