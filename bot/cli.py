@@ -108,7 +108,8 @@ def print_table(report: dict) -> None:
         fmt = "".join(f"{c:>8.3f}" if c is not None else f"{'-':>8}" for c in cells)
         abstain = f"{r['abstain']:>9.3f}" if r["abstain"] is not None else f"{'-':>9}"
         print(f"{name:<14}{r['answerable']:>4}{fmt}{r['unanswerable']:>7}{abstain}")
-    print(f"median quoted passage: {report['median_passage_chars']} characters")
+    median = report["median_passage_chars"]
+    print(f"median quoted passage: {'-' if median is None else f'{median:g}'} characters")
 
 
 def cmd_calibrate(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
