@@ -651,12 +651,16 @@ function formatUpdate(update) {
 /*
  * With a webhook set, a user's update is POSTed to it as Telegram does: the same JSON getUpdates gives,
  * the X-Telegram-Bot-Api-Secret-Token header when setWebhook had a secret_token, and a failed delivery
- * (no answer, or a status other than 2xx) fails the client's request (the package's axios call posted its
+ * (no answer, or a status other than 2xx, after the tries below) fails the client's request (the package's axios call posted its
  * own format, without the header). A delivered update is stored as read, as a polled one is once
  * confirmed, so the history shows it and a callback query's answer finds it. The update id is taken before the delivery is awaited: the package
  * counted it up afterwards, so users writing at the same time got the same update id.
  */
 const axios = require('axios');
+// Telegram delivers an update again when the webhook fails; here a server error or no answer is tried again
+// after a second, up to three times in all, and a 4xx (a wrong secret token) is final at once.
+const WEBHOOK_ATTEMPTS = 3;
+const WEBHOOK_RETRY_MS = 1000;
 
 TelegramServer.prototype.addUserUpdate = async function addUserUpdate(update) {
   if (!update.botToken) throw new Error('The message must be of type object and must contain `botToken` field.');
@@ -665,12 +669,22 @@ TelegramServer.prototype.addUserUpdate = async function addUserUpdate(update) {
   if (webhook) {
     const headers = { 'Content-Type': 'application/json' };
     if (webhook.secret_token) headers['X-Telegram-Bot-Api-Secret-Token'] = String(webhook.secret_token);
-    const resp = await axios({
-      url: String(webhook.url), method: 'POST', data: formatUpdate(update), headers,
-      timeout: 10000, validateStatus: () => true, proxy: false,
-    });
-    if (resp.status < 200 || resp.status > 299) {
-      throw new Error(`Webhook invocation failed: HTTP ${resp.status}`);
+    let status = 0;
+    for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt += 1) {
+      try {
+        const resp = await axios({
+          url: String(webhook.url), method: 'POST', data: formatUpdate(update), headers,
+          timeout: 10000, validateStatus: () => true, proxy: false,
+        });
+        status = resp.status;
+      } catch (err) {
+        status = 0; // no answer: refused, reset or timed out
+      }
+      if ((status >= 200 && status <= 299) || (status >= 400 && status <= 499)) break;
+      if (attempt < WEBHOOK_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, WEBHOOK_RETRY_MS));
+    }
+    if (status < 200 || status > 299) {
+      throw new Error(`Webhook invocation failed: ${status ? `HTTP ${status}` : 'no answer'}`);
     }
     update.isRead = true; // delivered: kept for the history and for answerCallbackQuery, never polled
     this.storage.userMessages.push(update);
