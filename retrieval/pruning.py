@@ -78,6 +78,15 @@ def score_best(terms: list[Term], lo: int, hi: int, inside: np.ndarray | None, k
     return scores
 
 
+def warm_up(fields: int) -> None:
+    """Compile the search for 1 .. fields fields at once (numba compiles per number of fields: about 5 s each the
+    first time, then read from its cache in retrieval/__pycache__), so that no question waits for it."""
+    ids, weights = _readonly(np.arange(2, dtype=np.int32)), _readonly(np.ones(2, dtype=np.float32))
+    for n in range(1, fields + 1):
+        one = np.zeros(1, dtype=np.int64)
+        _maxscore((ids,) * n, (weights,) * n, one, one, one + 2, np.ones(1, np.float32), np.ones(1), np.zeros(0, np.bool_), 0, 2, 1)
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     """A read-only plain view: the fields' arrays (memory-mapped or built) then share one compiled type."""
     view = array.view(np.ndarray)

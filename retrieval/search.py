@@ -19,10 +19,10 @@ from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
-from .fields import FIELDS
+from .fields import FIELDS, INDEXED
 from .followup import asked_again, towns_only
 from .index import Index
-from .pruning import Term, score_all, score_best
+from .pruning import Term, score_all, score_best, warm_up
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
 from .tokenize import Lexicon, Tokenizer
@@ -119,6 +119,8 @@ class Engine:
         index = load_index(corpus, tokenizer, cache_dir, rebuild)
         vectors = load_vectors(Path(cache_dir) if cache_dir else None)
         meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
+        if len(index.chunks) > PRUNE_ABOVE:
+            warm_up(len(INDEXED))  # compiled now (or read from numba's cache), not at a user's question
         return cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
 
     # ------------------------------------------------------------------ what the bot may read
