@@ -31,16 +31,17 @@ class Evidence:
     missing: float  # the rarest question word the reports use and the passage lacks, as idf / its largest value
     number: float  # a number was asked and the passage holds none (1), one in another unit (0.5), or fits (0)
     place: float  # the share of places the question names (郭庄镇) that the passage does not mention
+    chars: float = 0.0  # of the question's characters' weight (idf), those the passage holds (机械化 ~ 农机化)
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, name) for name in FEATURES])
 
 
-FEATURES = ("coverage", "meaning", "whole", "margin", "missing", "number", "place")
+FEATURES = ("coverage", "meaning", "whole", "margin", "missing", "number", "place", "chars")
 # Which way each feature may move the confidence: more of the question held, a wider lead, is never
 # evidence against an answer, nor a missing word, number or place evidence for one. A fitted weight
 # of the other sign would chase a few questions where the two happen to go together.
-SIGNS = np.array([1, 1, 1, 1, -1, -1, -1])
+SIGNS = np.array([1, 1, 1, 1, -1, -1, -1, 1])
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Model:
 
 
 # Without a fitted file: the passage must hold a fifth of the question, as the old threshold said.
-FALLBACK = Model((20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), -4.0)
+FALLBACK = Model(tuple(20.0 if f == "coverage" else 0.0 for f in FEATURES), -4.0)
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:

@@ -322,7 +322,16 @@ class Engine:
             missing=missing,
             number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
             place=q.places_missing(text),
+            chars=self._chars_held(q, chunk_id, n, inside, lo),
         )
+
+    def _chars_held(self, q: Question, chunk_id: int, n: int, inside: np.ndarray, lo: int) -> float:
+        """The idf-weighted share (among the chunks searched, as for words) of the question's characters that
+        the passage holds: words that share characters often share meaning (机械化 ~ 农机化, 种粮 ~ 粮食) where
+        no word of the question matches."""
+        weight = {c: math.log((n + 1) / (self._df(c, inside, lo, "chars") + 0.5)) for c in set(q.chars) if c in self.index.vocab}
+        total = sum(weight.values())
+        return sum(w for c, w in weight.items() if self._holds(chunk_id, c, ("chars",))) / total if total else 0.0
 
     def _weight(self, word: str, n: int, inside: np.ndarray, lo: int) -> float:
         """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
@@ -331,19 +340,21 @@ class Engine:
             return math.log((n + 1) / (self._df(word, inside, lo) + 0.5))
         return math.log((n + 1) / 0.5) * self.meanings.rarity(word)
 
-    def _holds(self, chunk_id: int, term: str) -> bool:
-        """Whether the chunk or its headings hold the term."""
+    def _holds(self, chunk_id: int, term: str, fields: tuple[str, ...] = ("words", "context")) -> bool:
+        """Whether the chunk holds the term in one of these fields (by default its words or its headings)."""
         tid = self.index.vocab.get(term)
         if tid is None:
             return False
-        return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in ("words", "context"))
+        return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in fields)
 
-    def _df(self, term: str, inside: np.ndarray, lo: int) -> int:
-        """How many of the chunks searched hold the term."""
+    def _df(self, term: str, inside: np.ndarray, lo: int, field: str = "words") -> int:
+        """How many of the chunks searched (inside, a mask from chunk lo on) hold the term in the field."""
         tid = self.index.vocab.get(term)
         if tid is None:
             return 0
-        ids = self.index.fields["words"].ids_in(tid, lo, lo + len(inside))
+        ids = self.index.fields[field].ids_in(tid, lo, lo + len(inside))
+        if len(ids) > len(inside) // 8 and inside.all():  # every chunk searched: no need to look each one up
+            return len(ids)
         return int(np.count_nonzero(inside[ids - lo]))
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
