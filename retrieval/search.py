@@ -40,6 +40,25 @@ PRUNE_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
+class Searched:
+    """The chunks a question is searched in: those of [lo, hi) in mask (None: every one), n of them."""
+
+    lo: int
+    hi: int
+    mask: np.ndarray | None
+    n: int
+
+    @classmethod
+    def of(cls, lo: int, hi: int, inside: np.ndarray) -> Searched:
+        n = int(np.count_nonzero(inside))
+        return cls(lo, hi, None if n == hi - lo else inside, n)
+
+    def count(self, ids: np.ndarray) -> int:
+        """How many of these chunk ids (all in [lo, hi)) are searched."""
+        return len(ids) if self.mask is None else int(np.count_nonzero(self.mask[ids - self.lo]))
+
+
+@dataclass(frozen=True)
 class Thresholds:
     relative: float = 0.3  # further passages must score this share of the best one
 
@@ -182,8 +201,8 @@ class Engine:
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
         lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)
         masks = [self._mask(group, lo, hi) for group in groups]
-        inside = np.logical_or.reduce(masks)
-        scores = self._score(query, lo, hi, inside, pruned=len(masks) == 1)
+        searched = Searched.of(lo, hi, np.logical_or.reduce(masks))
+        scores = self._score(query, searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         for mask in masks:
             positions = np.flatnonzero(mask & (scores > 0))
@@ -194,7 +213,7 @@ class Engine:
                 return Answer(text, q.towns, terms, (), 0, reason="a town the reports do not cover")
             order = _best(positions, scores, 2)
             second = float(scores[order[1]]) if len(order) > 1 else 0.0
-            evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, inside, lo)
+            evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, searched)
             leads.append((int(order[0]), self.model.probability(evidence), evidence))
         weakest = min(leads, key=lambda lead: lead[1], default=None)
         leads = [lead for lead in leads if self.model.verdict(lead[1]) != "none"]
@@ -259,18 +278,18 @@ class Engine:
                 spans.append((lo, hi))
         return spans
 
-    def _score(self, query: dict[str, Counter[int]], lo: int, hi: int, inside: np.ndarray, pruned: bool) -> np.ndarray:
-        """The chunks' scores over [lo, hi), 0 outside the chunks searched (inside); pruned: exact for the
-        CANDIDATES best (and their ties) only, the rest 0, when that many chunks are searched that it pays."""
+    def _score(self, query: dict[str, Counter[int]], searched: Searched, pruned: bool) -> np.ndarray:
+        """The chunks' scores over [lo, hi), 0 outside the chunks searched; pruned: exact for the CANDIDATES best
+        (and their ties) only, the rest 0, when that many chunks are searched that it pays."""
         terms = [
             Term(self.index.fields[spec.scored_on], term, spec.weight * count)
             for spec in FIELDS for term, count in query[spec.name].items()
         ]
-        searched = int(np.count_nonzero(inside))
-        if pruned and searched > self.prune_above:
-            return score_best(terms, lo, hi, None if searched == len(inside) else inside, CANDIDATES)
-        scores = score_all(terms, lo, hi)
-        scores[~inside] = 0
+        if pruned and searched.n > self.prune_above:
+            return score_best(terms, searched.lo, searched.hi, searched.mask, CANDIDATES)
+        scores = score_all(terms, searched.lo, searched.hi)
+        if searched.mask is not None:
+            scores[~searched.mask] = 0
         return scores
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
@@ -295,17 +314,16 @@ class Engine:
         best = _best(positions, scores, CANDIDATES)
         return any(p in self.index.chunks.text(lo + int(pos)) for pos in best for p in places)
 
-    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, inside: np.ndarray, lo: int) -> Evidence:
-        """What the best passage holds of the question (see confidence.Evidence); inside: the chunks searched."""
-        n = int(np.count_nonzero(inside))
-        top = math.log((n + 1) / 0.5)  # the idf of a word no chunk holds
+    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, searched: Searched) -> Evidence:
+        """What the best passage holds of the question (see confidence.Evidence)."""
+        top = math.log((searched.n + 1) / 0.5)  # the idf of a word no chunk holds
         held = {t for t in [*q.words, *q.neighbours] if self._holds(chunk_id, t)}
         share = {t: 1.0 for t in held}  # how much of each question word the passage holds
         for term, sim in q.neighbours.items():
             if term in held:
                 word = q.stands_for[term]
                 share[word] = max(share.get(word, 0.0), sim)
-        weight = {w: self._weight(w, n, inside, lo) for w in set(q.words) - q.years}
+        weight = {w: self._weight(w, searched) for w in set(q.words) - q.years}
 
         def covered(words: set[str], shares: dict[str, float]) -> float:
             total = sum(weight[w] for w in words)
@@ -322,23 +340,29 @@ class Engine:
             missing=missing,
             number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
             place=q.places_missing(text),
-            chars=self._chars_held(q, chunk_id, n, inside, lo),
+            chars=self._chars_held(q, chunk_id, searched),
         )
 
-    def _chars_held(self, q: Question, chunk_id: int, n: int, inside: np.ndarray, lo: int) -> float:
+    def _chars_held(self, q: Question, chunk_id: int, searched: Searched) -> float:
         """The idf-weighted share (among the chunks searched, as for words) of the question's characters that
         the passage holds: words that share characters often share meaning (机械化 ~ 农机化, 种粮 ~ 粮食) where
         no word of the question matches."""
-        weight = {c: math.log((n + 1) / (self._df(c, inside, lo, "chars") + 0.5)) for c in set(q.chars) if c in self.index.vocab}
+        weight = {c: self._idf(c, searched, "chars") for c in set(q.chars) if c in self.index.vocab}
         total = sum(weight.values())
         return sum(w for c, w in weight.items() if self._holds(chunk_id, c, ("chars",))) / total if total else 0.0
 
-    def _weight(self, word: str, n: int, inside: np.ndarray, lo: int) -> float:
+    def _weight(self, word: str, searched: Searched) -> float:
         """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
         weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
         if word in self.index.vocab or self.meanings is None:
-            return math.log((n + 1) / (self._df(word, inside, lo) + 0.5))
-        return math.log((n + 1) / 0.5) * self.meanings.rarity(word)
+            return self._idf(word, searched)
+        return math.log((searched.n + 1) / 0.5) * self.meanings.rarity(word)
+
+    def _idf(self, term: str, searched: Searched, field: str = "words") -> float:
+        """The term's idf in the field among the chunks searched."""
+        tid = self.index.vocab.get(term)
+        df = searched.count(self.index.fields[field].ids_in(tid, searched.lo, searched.hi)) if tid is not None else 0
+        return math.log((searched.n + 1) / (df + 0.5))
 
     def _holds(self, chunk_id: int, term: str, fields: tuple[str, ...] = ("words", "context")) -> bool:
         """Whether the chunk holds the term in one of these fields (by default its words or its headings)."""
@@ -346,16 +370,6 @@ class Engine:
         if tid is None:
             return False
         return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in fields)
-
-    def _df(self, term: str, inside: np.ndarray, lo: int, field: str = "words") -> int:
-        """How many of the chunks searched (inside, a mask from chunk lo on) hold the term in the field."""
-        tid = self.index.vocab.get(term)
-        if tid is None:
-            return 0
-        ids = self.index.fields[field].ids_in(tid, lo, lo + len(inside))
-        if len(ids) > len(inside) // 8 and inside.all():  # every chunk searched: no need to look each one up
-            return len(ids)
-        return int(np.count_nonzero(inside[ids - lo]))
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
         chunk = self.index.chunks[chunk_id]
