@@ -167,18 +167,6 @@ class Field:
         a, b = np.searchsorted(ids, [lo, hi])
         scores[ids[a:b] - lo] += weight * self.data[start + a : start + b]
 
-    def weights_at(self, term: int, ids: np.ndarray) -> np.ndarray:
-        """BM25(term, chunk) for each of the ascending chunk ids (0 where the chunk lacks the term)."""
-        start, end = int(self.indptr[term]), int(self.indptr[term + 1])
-        out = np.zeros(len(ids), np.float32)
-        if start == end or not len(ids):
-            return out
-        postings = self.indices[start:end]
-        at = np.minimum(np.searchsorted(postings, ids), end - start - 1)
-        found = postings[at] == ids
-        out[found] = self.data[start + at[found]]
-        return out
-
     def df_in(self, term: int, lo: int, hi: int) -> int:
         """How many chunks in [lo, hi) contain the term."""
         return len(self.ids_in(term, lo, hi))
