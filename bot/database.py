@@ -82,8 +82,10 @@ class SqliteDatabase:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path)
         try:
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=2000"):
-                await db.execute(f"PRAGMA {pragma}")
+            # Each pragma's answer is read to the end: a statement left open keeps holding a read lock.
+            for pragma in ("busy_timeout=2000", "synchronous=FULL", "foreign_keys=ON"):
+                await db.execute_fetchall(f"PRAGMA {pragma}")
+            await _switch_to_wal(db)
         except BaseException:
             await db.close()
             raise
@@ -110,11 +112,27 @@ class SqliteDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteDatabase]:
         async with self._lock, self._transaction():
-            await self._db.execute("BEGIN")
+            # IMMEDIATE: take the write lock now (waiting out the busy timeout) rather than at the first write,
+            # where SQLite gives up at once if another process wrote since this one read.
+            await self._db.execute("BEGIN IMMEDIATE")
             yield _InTransaction(self)
 
     async def close(self) -> None:
         await self._db.close()
+
+
+async def _switch_to_wal(db: aiosqlite.Connection, seconds: float = 2.0) -> None:
+    """Put the file in WAL mode. SQLite answers "locked" at once, without the busy timeout, while another
+    process switches the same new file: so wait and try again, for as long as the busy timeout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await db.execute_fetchall("PRAGMA journal_mode=WAL")
+            return
+        except aiosqlite.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
 
 
 class _InTransaction:
