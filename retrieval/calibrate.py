@@ -3,7 +3,8 @@
 Each question is searched with abstention off; what the search saw for its best
 passage (confidence.Evidence) is the input, whether the reports answer it the
 label. Five folds, each class spread over them: every figure printed is for
-questions outside the fold the model was fitted on.
+questions outside the fold the model was fitted on. The same figures with one
+fold per town say how the model carries over to a report it never saw.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .confidence import FEATURES, Model, cross_validated, fit
+from .confidence import FEATURES, Model, cross_validated, fit, folds, groups
 from .evaluate import Question
 from .search import Engine
 
@@ -25,32 +26,44 @@ SURE_FROM = 0.5  # the balanced model's own boundary: below it, the passage come
 
 
 @dataclass(frozen=True)
-class Calibration:
-    model: Model
-    questions: int
-    unanswerable: int
-    precision: float | None  # of 「没有找到」: the share of abstentions that were right, cross-validated
-    recall: float | None  # of unanswerable questions, the share that got 「没有找到」, cross-validated
-    false_abstain: float | None  # of answerable questions, the share that got 「没有找到」, cross-validated
-    unsure: float  # the share of questions shown with a caveat, cross-validated
+class Figures:
+    """How 「没有找到」 does on questions the model was not fitted on."""
+
+    precision: float | None  # the share of abstentions that were right
+    recall: float | None  # of unanswerable questions, the share that got 「没有找到」
+    false_abstain: float | None  # of answerable questions, the share that got 「没有找到」
+    unsure: float  # the share of questions shown with a caveat
 
     def summary(self) -> str:
         def share(value: float | None) -> str:
             return "-" if value is None else f"{value:.3f}"
 
+        return (f"「没有找到」 precision {share(self.precision)}, recall {share(self.recall)}, "
+                f"false 「没有找到」 {share(self.false_abstain)}, with caveat {self.unsure:.3f}")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    model: Model
+    questions: int
+    unanswerable: int
+    folds: Figures  # cross-validated over five folds
+    by_town: Figures  # cross-validated with one fold per town
+
+    def summary(self) -> str:
         return (
             f"{self.questions} questions, {self.unanswerable} unanswerable; 「没有找到」 below p = {self.model.none_below:.3f}, "
-            f"a caveat below {self.model.sure_from:.3f}; cross-validated (5 folds): "
-            f"「没有找到」 precision {share(self.precision)}, recall {share(self.recall)}, "
-            f"false 「没有找到」 {share(self.false_abstain)}, with caveat {self.unsure:.3f}"
+            f"a caveat below {self.model.sure_from:.3f}; cross-validated (5 folds): {self.folds.summary()}; "
+            f"one town left out at a time: {self.by_town.summary()}"
         )
 
 
-def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, labels) of the questions whose search found a passage, and the labels of those that found none."""
+def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """(features, labels, towns) of the questions whose search found a passage, and the labels of those that
+    found none."""
     permissive = copy.copy(engine)
     permissive.model = replace(engine.model, none_below=0.0)
-    rows, labels, empty = [], [], []
+    rows, labels, empty, towns = [], [], [], []
     for q in questions:
         answer = permissive.search(q.question)
         if answer.evidence is None:  # no words the reports use, or no report of that year: never answered
@@ -58,30 +71,36 @@ def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarra
             continue
         rows.append(answer.evidence.vector())
         labels.append(1 if q.answers else 0)
-    return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int)
+        towns.append(q.town)
+    return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int), towns
 
 
 def calibrate(engine: Engine, questions: list[Question]) -> Calibration:
-    x, y, empty = evidence_table(engine, questions)
-    p = cross_validated(x, y, l2=L2)
+    x, y, empty, towns = evidence_table(engine, questions)
+    p = cross_validated(x, y, folds(y, 5), l2=L2)
     weights, bias = fit(x, y, L2)
     answerable = sum(1 for q in questions if q.answers)
-    unanswerable = len(questions) - answerable
     none_below = threshold(p[y == 1], int(np.sum(empty == 1)), answerable)
     model = Model(tuple(float(w) for w in weights), bias, none_below, max(SURE_FROM, none_below))
-    # Questions the search found nothing for are abstentions too, whatever the model says.
-    abstained = p < none_below
+    by_town = cross_validated(x, y, groups(towns), l2=L2)
+    return Calibration(model, len(questions), len(questions) - answerable,
+                       figures(p, y, empty, model), figures(by_town, y, empty, model))
+
+
+def figures(p: np.ndarray, y: np.ndarray, empty: np.ndarray, model: Model) -> Figures:
+    """The figures of held-out probabilities p under the model's cuts. Questions the search found nothing
+    for are abstentions too, whatever the model says."""
+    answerable = int(np.sum(y == 1) + np.sum(empty == 1))
+    unanswerable = len(y) + len(empty) - answerable
+    abstained = p < model.none_below
     right = int(np.sum(abstained & (y == 0)) + np.sum(empty == 0))
     said = int(np.sum(abstained)) + len(empty)
     false = said - right
-    return Calibration(
-        model,
-        len(questions),
-        unanswerable,
+    return Figures(
         right / said if said else None,
         right / unanswerable if unanswerable else None,
         false / answerable if answerable else None,
-        float(np.mean((p >= none_below) & (p < model.sure_from))),
+        float(np.mean((p >= model.none_below) & (p < model.sure_from))),
     )
 
 

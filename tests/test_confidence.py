@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.confidence import FEATURES, SIGNS, fit
+from retrieval.confidence import FEATURES, SIGNS, cross_validated, fit, groups
 
 
 def test_a_feature_that_happens_to_go_with_answers_the_wrong_way_gets_no_weight():
@@ -19,6 +19,18 @@ def test_a_feature_that_happens_to_go_with_answers_the_wrong_way_gets_no_weight(
     assert weights[coverage] > 0
     assert weights[missing] == 0.0
     assert np.all(weights * SIGNS >= 0)
+
+
+def test_one_town_left_out_judges_each_town_by_a_model_fitted_on_the_others_only():
+    rng = np.random.default_rng(1)
+    towns = ["后白镇", "下蜀镇", "西夏墅镇"] * 30
+    y = (rng.random(90) < 0.6).astype(float)
+    x = rng.random((90, len(FEATURES))) + y[:, None] * 0.3
+    x[2::3] = 1 - x[2::3]  # in 西夏墅镇 the evidence reads the other way: a model that saw it would know
+    held_out = cross_validated(x, y, groups(towns))
+    others = np.array([t != "西夏墅镇" for t in towns])
+    w, b = fit(x[others], y[others])
+    assert np.allclose(held_out[~others], 1 / (1 + np.exp(-(x[~others] @ w + b))))
 
 
 def test_a_passage_sharing_the_questions_characters_but_no_word_counts_as_partly_held(engine):
