@@ -85,9 +85,31 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 
 
+def years_named(text: str) -> set[str]:
+    """The years a (normalized) text names: 2025年, 2024 年; of a span (2021—2025年) the last only, since a
+    question about a year inside it is seldom answered by what the span sums up."""
+    return set(YEAR.findall(text))
+
+
+# Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
+PLAN = re.compile(r"目标|计划|打算|预期|预计|力争|规划|思路|安排|展望|设想")
+
+
+def period_years(period: str) -> tuple[set[str], set[str]]:
+    """(the years a report's period reviews, the years it only plans): 「2023年，及2024年目标」 gives
+    ({2023}, {2024}); a report delivered early in a year says 今年 for the year it plans."""
+    reviewed: set[str] = set()
+    planned: set[str] = set()
+    for part in re.split(r"[，,、；;]|及|和|与", normalize(period)):
+        (planned if PLAN.search(part) else reviewed).update(years_named(part))
+    return reviewed, planned - reviewed
+
+
 def report_years(report: Report) -> list[str]:
-    """The years a report names (2025年, 2024 年): a question naming another year is not about it."""
-    return sorted(set(YEAR.findall(normalize(report.title + report.text))))
+    """The years a report names in its title or text, or that its period reviews: a question naming another
+    year is not about it (unless it asks about the plans for a year the period plans, see period_years)."""
+    named = years_named(normalize(" ".join((report.title, report.text))))
+    return sorted(named | period_years(report.period)[0])
 
 
 _worker_tokenizer: Tokenizer | None = None
@@ -103,10 +125,11 @@ def _analyze_batch(reports: list[Report]) -> list[ReportTerms]:
 
 
 def report_key(report: Report, salt: str) -> str:
-    """What a report's analysis depends on: its text, file and names, and (salt) the word lists and code."""
+    """What a report's analysis depends on: its text, file, names, title and period, and (salt) the word lists
+    and code."""
     # Another town's name in its text is not part of it: looking for thousands of
     # names in every report costs more than it is worth.
-    return hashlib.sha256(f"{salt}:{report.names}:{report.file}:{report.digest}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{salt}:{report.names}:{report.title}:{report.period}:{report.file}:{report.digest}".encode()).hexdigest()[:32]
 
 
 def analyze_all(reports: list[Report], tokenizer: Tokenizer) -> list[ReportTerms]:

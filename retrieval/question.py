@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .analysis import YEAR
+from .analysis import PLAN, years_named
 from .corpus import Report
 from .quantities import wanted_unit
 from .tokenize import Tokenizer, normalize
@@ -28,6 +28,7 @@ class Question:
     text: str  # as asked
     towns: tuple[str, ...]  # the towns it names, in order
     years: frozenset[str]  # the years it names (a filter on reports)
+    plans: bool  # it asks about plans (目标, 打算): a report planning the year it names may answer
     words: tuple[str, ...]  # its index terms, town names taken out
     whole: tuple[str, ...]  # the terms of its whole words, without their parts
     chars: tuple[str, ...]  # its characters, for the characters field
@@ -99,7 +100,8 @@ def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meaning
     return Question(
         text=text,
         towns=tuple(named),
-        years=frozenset(YEAR.findall(rest)),
+        years=frozenset(years_named(rest)),
+        plans=bool(PLAN.search(rest)),
         words=tuple(words),
         whole=tuple(tokenizer.words(rest)),
         chars=tuple(tokenizer.chars(rest + spelled)),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import report_years
+from .analysis import period_years, report_years
 from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
@@ -115,8 +115,9 @@ class Engine:
             self.years = {doc: set(years) for doc, years in zip(index.chunks.docs, index.chunks.years)}
         else:  # an index built from token lists (benchmarks, tests): look the years up
             self.years = {r.file: set(report_years(r)) for r in corpus.reports}
+        self.planned = {r.file: period_years(r.period)[1] for r in corpus.reports}  # years a report only plans
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
-        self._span_memo: dict[tuple[tuple[str, ...], frozenset[str]], list[tuple[int, int]]] = {}
+        self._span_memo: dict[tuple[tuple[str, ...], frozenset[str], bool], list[tuple[int, int]]] = {}
         self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
 
     @classmethod
@@ -192,7 +193,7 @@ class Engine:
         query = self._query(q)
         terms = tuple(t for t in q.words if t in self.index.vocab)
         named = [[town] for town in q.towns] if len(q.towns) > 1 else [list(q.towns)]
-        groups = [g for g in (self._spans(towns, q.years) for towns in named) if g]
+        groups = [g for g in (self._spans(towns, q.years, q.plans) for towns in named) if g]
         if not terms and not query["meaning"]:
             return Answer(text, q.towns, terms, (), 0, reason="no words")
         if not groups:
@@ -253,23 +254,25 @@ class Engine:
             query[spec.name] = Counter({vocab[t]: c for t, c in counted if t in vocab})
         return query
 
-    def _spans(self, towns: list[str], years: frozenset[str]) -> list[tuple[int, int]]:
-        """Chunk ranges of the reports a question can be about (its towns, its years), adjacent ones merged.
+    def _spans(self, towns: list[str], years: frozenset[str], plans: bool) -> list[tuple[int, int]]:
+        """Chunk ranges of the reports a question can be about (its towns, its years, or the years they plan
+        when it asks about plans), adjacent ones merged.
 
-        Kept per (towns, years): with thousands of reports the walk costs more than the scoring."""
-        key = (tuple(towns), years)
+        Kept per (towns, years, plans): with thousands of reports the walk costs more than the scoring."""
+        key = (tuple(towns), years, plans)
         if key not in self._span_memo:
             if len(self._span_memo) > 4096:
                 self._span_memo.clear()
-            self._span_memo[key] = self._walk(towns, years)
+            self._span_memo[key] = self._walk(*key)
         return self._span_memo[key]
 
-    def _walk(self, towns: list[str], years: frozenset[str]) -> list[tuple[int, int]]:
+    def _walk(self, towns: tuple[str, ...], years: frozenset[str], plans: bool) -> list[tuple[int, int]]:
         """The spans in chunk order (an updated index keeps a changed report's chunks at its end)."""
         spans: list[tuple[int, int]] = []
         wanted = [
             self.ranges[r.file] for r in self.corpus.reports
-            if (not towns or r.town in towns) and years <= self.years[r.file] and r.file in self.ranges
+            if (not towns or r.town in towns) and r.file in self.ranges
+            and years <= (self.years[r.file] | self.planned[r.file] if plans else self.years[r.file])
         ]
         for lo, hi in sorted(wanted):
             if spans and spans[-1][1] == lo:

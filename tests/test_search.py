@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import Engine
+from retrieval.analysis import period_years
 from retrieval.quantities import number_fits, quantity_bits, wanted_unit
 from retrieval.question import parse, places
 
@@ -198,3 +199,18 @@ def test_a_question_naming_a_village_gets_the_passage_that_names_it(engine: Engi
 def test_whole_words_are_the_words_without_their_parts(engine: Engine):
     assert engine.tokenizer.words("督促发放拖欠工资") == ["督促", "发放", "拖欠工资"]
     assert set(engine.tokenizer.words("督促发放拖欠工资")) < set(engine.tokenizer.terms("督促发放拖欠工资"))
+
+
+def test_a_period_tells_the_years_it_reviews_from_those_it_plans():
+    assert period_years("2023年，及2024年目标") == ({"2023"}, {"2024"})
+    assert period_years("2021年，及2022年计划") == ({"2021"}, {"2022"})
+    assert period_years("2023年上半年，及下半年思路") == ({"2023"}, set())
+
+
+def test_a_question_about_a_planned_year_gets_the_plan_only_when_it_asks_about_plans(engine: Engine):
+    """下蜀镇's report reviews 2023 and says 今年 for 2024, whose targets it sets: asked for the 2024 target it
+    quotes it; asked what 2024 achieved, it says the report does not cover that year."""
+    planned = engine.search("下蜀镇2024年地区生产总值的预期目标是多少？")
+    assert planned.lead and "地区生产总值超95亿元" in planned.lead[0].chunk.text
+    achieved = engine.search("下蜀镇2024年地区生产总值是多少？")
+    assert not achieved.hits and achieved.reason == "no report for that year"
