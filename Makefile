@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EVAL ?= $(wildcard ../shared/eval/*.jsonl)
+EVAL ?= $(wildcard ../shared/eval/*.jsonl eval/*.jsonl)
 
 .PHONY: install services run test eval calibrate bench clean
 
@@ -26,7 +26,7 @@ services:
 test: install services
 	$(BIN)/python -m pytest -q
 
-# One table per question file in ../shared/eval/, per question type.
+# One table per question file in ../shared/eval/ and eval/, per question type.
 eval: install
 	$(BIN)/townqa eval $(EVAL)
 

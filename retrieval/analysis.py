@@ -92,7 +92,7 @@ def years_named(text: str) -> set[str]:
 
 
 # Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
-PLAN = re.compile(r"目标|计划|打算|预期|预计|力争|规划|思路|安排|展望|设想")
+PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
 
 
 def period_years(period: str) -> tuple[set[str], set[str]]:

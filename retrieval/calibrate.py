@@ -4,7 +4,8 @@ Each question is searched with abstention off; what the search saw for its best
 passage (confidence.Evidence) is the input, whether the reports answer it the
 label. Five folds, each class spread over them: every figure printed is for
 questions outside the fold the model was fitted on. The same figures with one
-fold per town say how the model carries over to a report it never saw.
+fold per town say how the model carries over to a report it never saw, and with
+one fold per question file (a writer's set) to people who ask in other words.
 """
 
 from __future__ import annotations
@@ -49,21 +50,23 @@ class Calibration:
     unanswerable: int
     folds: Figures  # cross-validated over five folds
     by_town: Figures  # cross-validated with one fold per town
+    by_file: Figures  # cross-validated with one fold per question file
 
     def summary(self) -> str:
         return (
             f"{self.questions} questions, {self.unanswerable} unanswerable; 「没有找到」 below p = {self.model.none_below:.3f}, "
             f"a caveat below {self.model.sure_from:.3f}; cross-validated (5 folds): {self.folds.summary()}; "
-            f"one town left out at a time: {self.by_town.summary()}"
+            f"one town left out at a time: {self.by_town.summary()}; one question file left out at a time: "
+            f"{self.by_file.summary()}"
         )
 
 
-def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(features, labels, towns) of the questions whose search found a passage, and the labels of those that
-    found none."""
+def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Question]]:
+    """(features, labels, questions) of the questions whose search found a passage, and the labels of those
+    that found none."""
     permissive = copy.copy(engine)
     permissive.model = replace(engine.model, none_below=0.0)
-    rows, labels, empty, towns = [], [], [], []
+    rows, labels, empty, found = [], [], [], []
     for q in questions:
         answer = permissive.search(q.question)
         if answer.evidence is None:  # no words the reports use, or no report of that year: never answered
@@ -71,20 +74,21 @@ def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarra
             continue
         rows.append(answer.evidence.vector())
         labels.append(1 if q.answers else 0)
-        towns.append(q.town)
-    return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int), towns
+        found.append(q)
+    return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int), found
 
 
 def calibrate(engine: Engine, questions: list[Question]) -> Calibration:
-    x, y, empty, towns = evidence_table(engine, questions)
+    x, y, empty, found = evidence_table(engine, questions)
     p = cross_validated(x, y, folds(y, 5), l2=L2)
     weights, bias = fit(x, y, L2)
     answerable = sum(1 for q in questions if q.answers)
     none_below = threshold(p[y == 1], int(np.sum(empty == 1)), answerable)
     model = Model(tuple(float(w) for w in weights), bias, none_below, max(SURE_FROM, none_below))
-    by_town = cross_validated(x, y, groups(towns), l2=L2)
-    return Calibration(model, len(questions), len(questions) - answerable,
-                       figures(p, y, empty, model), figures(by_town, y, empty, model))
+    by_town = cross_validated(x, y, groups([q.town for q in found]), l2=L2)
+    by_file = cross_validated(x, y, groups([q.source for q in found]), l2=L2)
+    return Calibration(model, len(questions), len(questions) - answerable, figures(p, y, empty, model),
+                       figures(by_town, y, empty, model), figures(by_file, y, empty, model))
 
 
 def figures(p: np.ndarray, y: np.ndarray, empty: np.ndarray, model: Model) -> Figures:

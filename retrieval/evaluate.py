@@ -21,6 +21,7 @@ class Question:
     town: str
     answers: tuple[str, ...]
     type: str
+    source: str = ""  # the file it came from: a writer's question set
 
 
 @dataclass
@@ -69,7 +70,8 @@ def load_questions(path: Path | str) -> list[Question]:
         try:
             d = json.loads(line)
             questions.append(
-                Question(str(d.get("id", number)), d["question"], d.get("town", ""), tuple(d["answers"]), d.get("type", ""))
+                Question(str(d.get("id", number)), d["question"], d.get("town", ""), tuple(d["answers"]), d.get("type", ""),
+                         Path(path).name)
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}, line {number}: not a question record ({exc})") from exc
