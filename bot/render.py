@@ -104,7 +104,8 @@ def answer_html(
 
 
 def why_not_found(reports: list[Report], answer: Answer | None) -> str:
-    """Why, when it is plain: a town the reports do not cover, or a year the town's report does not name.
+    """Why, when it is plain: a town the reports do not cover, or a year the town's report does not name (or
+    only plans).
     Plain text (the console prints it too); escape it for HTML."""
     if answer is None:
         return ""
@@ -113,6 +114,8 @@ def why_not_found(reports: list[Report], answer: Answer | None) -> str:
     periods = [f"{r.town}的报告讲的是{r.period}" for r in reports if r.town in answer.towns and r.period]
     if answer.reason == "no report for that year" and periods:
         return "；".join(periods) + "，没有提到问的年份。"
+    if answer.reason == "only plans for that year" and periods:
+        return "；".join(periods) + "：问的那一年报告里只有目标和计划，问“目标”或“计划”可以找到。"
     return ""
 
 

@@ -197,7 +197,9 @@ class Engine:
         if not terms and not query["meaning"]:
             return Answer(text, q.towns, terms, (), 0, reason="no words")
         if not groups:
-            return Answer(text, q.towns, terms, (), 0, reason="no report for that year" if q.years else "no report")
+            planned = q.years and not q.plans and any(self._spans(towns, q.years, True) for towns in named)
+            reason = "only plans for that year" if planned else "no report for that year" if q.years else "no report"
+            return Answer(text, q.towns, terms, (), 0, reason=reason)
         # One scores array over the chunks from the first span searched to the last (a position is a chunk id
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
         lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)

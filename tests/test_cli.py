@@ -78,6 +78,8 @@ def test_chat_understands_follow_ups_and_says_why_nothing_was_found(cache: Path)
     assert "（按西夏墅镇查找；问其他地方请写明镇名）" in out and "9.01亿元" in out
     out = townqa("chat", stdin="后白镇2025年地区生产总值是多少\n那下蜀镇呢\n", cache=cache).stdout
     assert "下蜀镇的报告讲的是2023年，及2024年目标，没有提到问的年份。" in out
+    out = townqa("chat", stdin="下蜀镇2024年地区生产总值是多少\n下蜀镇2024年地区生产总值的目标是多少\n", cache=cache).stdout
+    assert "下蜀镇的报告讲的是2023年，及2024年目标：问的那一年报告里只有目标和计划" in out and "超95亿元" in out
 
 
 def test_eval_prints_the_figures(cache: Path, tmp_path: Path):

@@ -213,4 +213,5 @@ def test_a_question_about_a_planned_year_gets_the_plan_only_when_it_asks_about_p
     planned = engine.search("下蜀镇2024年地区生产总值的预期目标是多少？")
     assert planned.lead and "地区生产总值超95亿元" in planned.lead[0].chunk.text
     achieved = engine.search("下蜀镇2024年地区生产总值是多少？")
-    assert not achieved.hits and achieved.reason == "no report for that year"
+    assert not achieved.hits and achieved.reason == "only plans for that year"
+    assert engine.search("下蜀镇2026年的目标是多少？").reason == "no report for that year"
