@@ -125,7 +125,7 @@ def folds(y: np.ndarray, k: int) -> list[np.ndarray]:
 
 
 def groups(names: list[str]) -> list[np.ndarray]:
-    """One test fold per name (a town): the model is judged on a report it was not fitted on."""
+    """One test fold per name (a town, a question file): the model is judged on what it was not fitted on."""
     labels = np.array(names)
     return [np.flatnonzero(labels == name) for name in sorted(set(names))]
 
