@@ -28,12 +28,17 @@ _SPACE_BY_CJK = re.compile(rf"(?<=[{CJK}])[ \t\u00a0]+|[ \t\u00a0]+(?=[{CJK}])")
 _ENDS_SENTENCE = re.compile(r"[。！？!?；;：:…][\"”’）)」』]*$")
 _HAS_SENTENCE_END = re.compile(r"[。！？!?]")
 _NUMBERED_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+_SUBHEADING = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")  # （一）, the level under 一、
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*)$")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*(.*)$")
 _ONLY_QUOTES = re.compile(r"^[\"“”'‘’「」『』]+$")
 # A byline or photo credit in brackets, e.g. 「（刘颖 马吉）」.
 _BYLINE = re.compile(r"^[（(【][^）)】]{1,20}[）)】]$")
 HEADING_MAX = 40
+# A table extracted from a PDF puts each cell on a line of its own: a run of this many short unpunctuated lines
+# is a table's cells, never headings (headings do not come four in a row).
+CELL_MAX = 12
+CELL_RUN = 4
 _NOT_WORD = re.compile(rf"[^\w{HAN}]")
 
 
@@ -63,6 +68,8 @@ def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
         return None
     if _NUMBERED_HEADING.match(line) and line.count("。") <= 1:
         return 2, line
+    if _SUBHEADING.match(line) and not _HAS_SENTENCE_END.search(line):
+        return 3, line
     if _ENDS_SENTENCE.search(line) or _HAS_SENTENCE_END.search(line):
         return None
     if first:
@@ -72,6 +79,20 @@ def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
     if line.count("，") + line.count(",") > 1 or re.search(r"[0-9（）()]|[，,、]$", line):
         return None
     return 2, line
+
+
+def _table_cells(lines: list[str]) -> set[int]:
+    """The positions of lines that are table cells (see CELL_RUN)."""
+    cells: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate([*lines, ""]):
+        if line and len(line) <= CELL_MAX and not _ENDS_SENTENCE.search(line) and not _HAS_SENTENCE_END.search(line):
+            run.append(i)
+            continue
+        if len(run) >= CELL_RUN:
+            cells.update(run)
+        run = []
+    return cells
 
 
 def _tidy_heading(text: str) -> str:
@@ -95,10 +116,11 @@ def clean_report(text: str) -> list[Paragraph]:
 
     lines = [normalize_width(raw).strip() for raw in repair(text).splitlines()]
     lines = [line for line in lines if line and not (_ONLY_QUOTES.match(line) or _BYLINE.match(line))]
+    cells = _table_cells(lines)
     for i, line in enumerate(lines):
         # A title-like line wins even mid-sentence: the continuations after page
         # breaks in the reports are long lines, a truncated sentence before a title is not.
-        heading = _heading_level(line, first=i == 0)
+        heading = None if i in cells else _heading_level(line, first=i == 0)
         if heading:
             flush()
             level, title = heading
@@ -109,7 +131,8 @@ def clean_report(text: str) -> list[Paragraph]:
         bold = _BOLD_LEAD.match(line)
         if bold and not buffer:
             lead, line = _tidy_heading(bold.group(1)), bold.group(2).strip()
-        buffer += line
+        # A table's cells stay apart (36.3 and 38.6, not 36.338.6); squeeze_spaces drops the spaces beside Chinese.
+        buffer += " " + line if buffer and (i in cells or buffer[-1:].isdigit() and line[:1].isdigit()) else line
     flush()
     return paragraphs
 

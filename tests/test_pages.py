@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from retrieval.chunking import chunk_report
 from retrieval.corpus import Report
-from retrieval.cleaning import clean_report
+from retrieval.cleaning import clean_report, normalize_width, squeeze_spaces
 from retrieval.extract import extract
-from retrieval.pages import repair
+from retrieval.pages import PAGE_NUMBER, repair
 
 from .conftest import SEEDS
 from .documents import report_pdf
@@ -50,3 +51,37 @@ def test_the_seeds_survive_text_to_pdf_to_text():
         assert same / len(want) >= ROUND_TRIP_LOWEST, (seed.name, same / len(want))
         found, total = found + same, total + len(want)
     assert found / total >= ROUND_TRIP_AGREEMENT, found / total
+
+
+# A report from another place as a PDF converted to text elsewhere (fictional, written for these tests): lines
+# wrapped mid-sentence at about 35 characters, page footers, a table one cell per line, no form feeds.
+WRAPPED = Path(__file__).parent / "data" / "qingshi.txt"
+
+
+def wrapped_chunks():
+    return chunk_report(Report("qingshi.txt", "青石镇", ("青石",), "青石镇人民政府工作报告", "", "", "", "2024年，及2025年目标",
+                               WRAPPED.read_text(encoding="utf-8")))
+
+
+def test_text_wrapped_at_a_printed_width_is_joined_and_text_a_paragraph_a_line_is_not():
+    seed = (SEEDS / "000_625f6384119427ea.txt").read_text(encoding="utf-8")
+    assert repair(seed) == seed
+    lines = repair(WRAPPED.read_text(encoding="utf-8")).splitlines()
+    assert "一年来，青石镇先后荣获“河北省卫生乡镇”“安平市乡村振兴示范镇”“临河县项目建设先进乡镇”等称号，柳园村被评为“全国民主法治示范村”。" in lines
+
+
+def test_no_line_of_a_wrapped_report_is_lost_or_taken_for_a_heading():
+    chunks = wrapped_chunks()
+    text = "".join(c.text for c in chunks).replace(" ", "")
+    headings = {h.replace(" ", "") for c in chunks for h in c.section.split(" · ")} | {"青石镇人民政府工作报告"}  # and the title
+    original = [squeeze_spaces(normalize_width(line)).replace(" ", "") for line in WRAPPED.read_text(encoding="utf-8").splitlines()]
+    lost = [line for line in original if line and not PAGE_NUMBER.match(line) and line not in text
+            and line.rstrip("，,、：:。") not in headings]
+    assert lost == [], lost[:5]
+    assert "（二）坚持农业稳基，乡村振兴扎实推进" in headings  # （一） headings, under 一、
+    assert not headings & {"指标", "增长", "2023年"}  # a table's cells are no headings
+
+
+def test_a_tables_numbers_on_lines_of_their_own_stay_apart():
+    table = next(c.text for c in wrapped_chunks() if c.text.startswith("表1"))
+    assert "36.3 38.6 6.2%" in table and "36.338.6" not in table
