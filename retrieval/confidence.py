@@ -28,7 +28,8 @@ class Evidence:
     meaning: float  # the same, counting a word as held when a word near in meaning stands in for it
     whole: float  # the same over whole words only, not their parts (地区生产总值, not 地区 and 总值)
     margin: float  # how far the best passage leads the second: (s1 - s2) / s1
-    missing: float  # the rarest question word the reports use and the passage lacks, as idf / its largest value
+    missing: float  # the rarest question word the reports use and the passage lacks: idf / its largest value, times
+    # its rarity in general Chinese (鸭梨 weighs, 孩子 hardly: a paraphrase's passage often lacks a common word)
     number: float  # a number was asked and the passage holds none (1), one in another unit (0.5), or fits (0)
     place: float  # the share of places the question names (郭庄镇) that the passage does not mention
     chars: float = 0.0  # of the question's characters' weight (idf), those the passage holds (机械化 ~ 农机化)

@@ -335,7 +335,11 @@ class Engine:
             return sum(weight[w] * shares.get(w, 0.0) for w in words) / total if total else 0.0
 
         exact = {t: 1.0 for t in held}
-        missing = max((weight[w] * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab), default=0.0)
+        # A rare word of general Chinese (鸭梨, 病床) missing says more than a common one (孩子, 东西), which a
+        # paraphrase's passage often lacks while answering it.
+        rarity = self.meanings.rarity if self.meanings else lambda word: 1.0
+        missing = max((weight[w] * rarity(w) * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab),
+                      default=0.0)
         text = self.index.chunks.text(chunk_id)
         return Evidence(
             coverage=covered(set(weight), exact),
