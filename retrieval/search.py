@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import period_years, report_years
+from .analysis import PLAN, period_years, report_years, years_named
 from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
@@ -33,6 +33,10 @@ NUMBER_PREFERENCE = 1.0  # a passage with the number asked for scores this much 
 # A passage naming the places the question names (东岳村) scores this much more: in effect those passages
 # come first, as a filter would put them, but when none names the place the best of the rest still answer.
 PLACE_PREFERENCE = 10.0
+# A passage under a heading of plans (「二、2025年工作目标和主要任务」) scores this much more for a question about
+# plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
+# asks what was done, not what the next year's plan promises.
+TENSE_PREFERENCE = 0.5
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
 # A search of more chunks than this scores only those that can be among the CANDIDATES best (pruning.py):
 # below it, scoring every posting costs less than sorting out which to skip.
@@ -118,6 +122,7 @@ class Engine:
         self.planned = {r.file: period_years(r.period)[1] for r in corpus.reports}  # years a report only plans
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
         self._span_memo: dict[tuple[tuple[str, ...], frozenset[str], bool], list[tuple[int, int]]] = {}
+        self._plan_memo: dict[tuple[int, int], bool] = {}  # (report, heading) -> whether the heading is of plans
         self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
 
     @classmethod
@@ -298,20 +303,34 @@ class Engine:
         return scores
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
-        """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩,
-        and one naming a place (东岳村) passages that name it."""
-        if q.wants is None and not q.places:
-            return
+        """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩, one
+        naming a place (东岳村) passages that name it, and one about plans (or not) passages under a heading of
+        plans (or not) when the candidates have both."""
         top = _best(positions, scores, CANDIDATES)
         if not len(top):
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
+        tense = np.array([self._plans(lo + int(pos)) == q.plans for pos in tied])
+        if not tense.all():
+            scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
+        if q.wants is None and not q.places:
+            return
         fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
         scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)
         if q.places:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
+
+    def _plans(self, chunk_id: int) -> bool:
+        """Whether the chunk stands under a heading of plans: one naming a plan (目标, 安排…) or a year its report's
+        period only plans."""
+        chunks = self.index.chunks
+        key = (int(chunks.doc[chunk_id]), int(chunks.section[chunk_id]))
+        if key not in self._plan_memo:
+            doc, heading = chunks.docs[key[0]], chunks.sections[key[1]]
+            self._plan_memo[key] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(doc, set()))
+        return self._plan_memo[key]
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a

@@ -1,0 +1,49 @@
+"""A report from another place, in the form it is published (tests/data/qingshi.txt: wrapped at a printed width,
+a review of 2024 and the tasks for 2025 under their own headings), searched beside the bundled reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval import Engine
+
+from .conftest import CONFIG, SEEDS
+
+DATA = Path(__file__).parent / "data"
+ENTRY = """
+[[report]]
+file = "qingshi.txt"
+town = "青石镇"
+aliases = ["青石"]
+county = "临河县"
+city = "安平市"
+province = "河北省"
+title = "青石镇人民政府工作报告"
+period = "2024年，及2025年目标"
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(SEEDS, corpus, dirs_exist_ok=True)
+    shutil.copy(DATA / "qingshi.txt", corpus)
+    with (corpus / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(ENTRY)
+    return Engine.load(corpus, CONFIG, tmp_path_factory.mktemp("cache"))
+
+
+def test_what_a_year_achieved_comes_from_its_review_and_its_plan_from_the_plans(engine: Engine):
+    """Both parts say 新建高标准农田: 1.2万亩 were built in 2024, 1万亩 are planned for 2025."""
+    done = engine.search("2024年青石镇新建高标准农田多少亩？").lead[0]
+    planned = engine.search("青石镇2025年计划新建多少亩高标准农田？").lead[0]
+    assert "新建高标准农田1.2万亩" in done.chunk.text and done.chunk.section.startswith("一、2024年工作回顾")
+    assert "新建高标准农田1万亩" in planned.chunk.text and planned.chunk.section.startswith("二、2025年工作目标")
+
+
+def test_a_wrapped_sentence_is_quoted_whole(engine: Engine):
+    hit = engine.search("青石镇获得了哪些荣誉称号？").lead[0]
+    assert hit.chunk.text == "一年来，青石镇先后荣获“河北省卫生乡镇”“安平市乡村振兴示范镇”“临河县项目建设先进乡镇”等称号，柳园村被评为“全国民主法治示范村”。"
