@@ -16,6 +16,7 @@ PAGE_BREAK = "\f"
 # A .docx is a zip: refuse it before parsing when it would unpack to more than this, or compress too well.
 DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
+ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged
 
 
 class ExtractError(ValueError):
@@ -67,14 +68,30 @@ def docx_text(data: bytes) -> list[str]:
 
 
 def html_text(data: bytes) -> list[str]:
-    """The visible text of a web page, without scripts, styles, navigation, headers and footers."""
+    """The report on a web page: its article as readability-lxml finds it (a government site's navigation,
+    breadcrumbs, share buttons and footer left out), headed by the page's <h1>; the whole visible text instead
+    when the article found holds less than ARTICLE_SHARE of it (a report spread over several blocks)."""
     from bs4 import BeautifulSoup
+    from readability import Document
+    from readability.readability import Unparseable
 
     soup = BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
-    root = soup.body or soup
-    return [root.get_text("\n")]
+    visible = (soup.body or soup).get_text("\n")
+    try:
+        article = BeautifulSoup(Document(str(soup)).summary(html_partial=True), "lxml").get_text("\n")
+    except Unparseable:
+        return [visible]
+    if _han(article) < ARTICLE_SHARE * _han(visible):
+        return [visible]
+    heading = soup.find("h1")
+    title = heading.get_text(" ", strip=True) if heading else ""
+    return [f"{title}\n{article}" if title and title not in article else article]
+
+
+def _han(text: str) -> int:
+    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
 
 
 def txt_text(data: bytes) -> list[str]:

@@ -85,3 +85,13 @@ def test_no_line_of_a_wrapped_report_is_lost_or_taken_for_a_heading():
 def test_a_tables_numbers_on_lines_of_their_own_stay_apart():
     table = next(c.text for c in wrapped_chunks() if c.text.startswith("表1"))
     assert "36.3 38.6 6.2%" in table and "36.338.6" not in table
+
+
+def test_a_report_spread_over_several_blocks_of_a_page_is_kept_whole():
+    """readability finds one article; when much of the report stands elsewhere on the page (here two fifths, in a
+    list that readability leaves out), the whole visible text is kept rather than lose it."""
+    main = "".join(f"<p>第{i}项工作完成情况良好，全年完成投资{i}亿元，新增就业{i}百人，群众满意度持续提升。</p>" for i in range(1, 9))
+    rest = "".join(f"<p>第{i}项任务推进顺利有序，全年完成投资{i}亿元，新增就业{i}百人。</p>" for i in range(1, 9))
+    page = f"<html><body><table><tr><td><div>{main}</div></td></tr></table><ul><li><span>{rest}</span></li></ul></body></html>"
+    text = extract("report.html", page.encode())
+    assert "第8项工作完成情况良好" in text and "第8项任务推进顺利有序" in text
