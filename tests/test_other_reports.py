@@ -1,4 +1,4 @@
-"""A report from another place, in the form it is published (tests/data/qingshi.txt: wrapped at a printed width,
+"""A report from another place, in the form it is published (eval/other/reports/qingshi.txt: wrapped at a printed width,
 a review of 2024 and the tasks for 2025 under their own headings), searched beside the bundled reports."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from retrieval import Engine
 
 from .conftest import CONFIG, SEEDS
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "eval" / "other" / "reports"
 ENTRY = """
 [[report]]
 file = "qingshi.txt"

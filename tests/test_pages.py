@@ -55,7 +55,7 @@ def test_the_seeds_survive_text_to_pdf_to_text():
 
 # A report from another place as a PDF converted to text elsewhere (fictional, written for these tests): lines
 # wrapped mid-sentence at about 35 characters, page footers, a table one cell per line, no form feeds.
-WRAPPED = Path(__file__).parent / "data" / "qingshi.txt"
+WRAPPED = Path(__file__).parent.parent / "eval" / "other" / "reports" / "qingshi.txt"
 
 
 def wrapped_chunks():
