@@ -122,7 +122,7 @@ class Engine:
         self.planned = {r.file: period_years(r.period)[1] for r in corpus.reports}  # years a report only plans
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
         self._span_memo: dict[tuple[tuple[str, ...], frozenset[str], bool], list[tuple[int, int]]] = {}
-        self._plan_memo: dict[tuple[int, int], bool] = {}  # (report, heading) -> whether the heading is of plans
+        self._plan_memo: dict[int, bool] = {}  # report x heading -> whether the heading is of plans
         self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
 
     @classmethod
@@ -311,7 +311,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = np.array([self._plans(lo + int(pos)) == q.plans for pos in tied])
+        tense = self._plans(lo + tied) == q.plans
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:
@@ -322,15 +322,19 @@ class Engine:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
 
-    def _plans(self, chunk_id: int) -> bool:
-        """Whether the chunk stands under a heading of plans: one naming a plan (目标, 安排…) or a year its report's
-        period only plans."""
+    def _plans(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Whether each chunk stands under a heading of plans: one naming a plan (目标, 安排…) or a year its report's
+        period only plans. Judged once per report and heading."""
         chunks = self.index.chunks
-        key = (int(chunks.doc[chunk_id]), int(chunks.section[chunk_id]))
-        if key not in self._plan_memo:
-            doc, heading = chunks.docs[key[0]], chunks.sections[key[1]]
-            self._plan_memo[key] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(doc, set()))
-        return self._plan_memo[key]
+        width = len(chunks.sections)
+        keys, where = np.unique(chunks.doc[chunk_ids].astype(np.int64) * width + chunks.section[chunk_ids], return_inverse=True)
+        flags = np.empty(len(keys), dtype=bool)
+        for i, key in enumerate(keys.tolist()):
+            if key not in self._plan_memo:
+                doc, heading = chunks.docs[key // width], chunks.sections[key % width]
+                self._plan_memo[key] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(doc, set()))
+            flags[i] = self._plan_memo[key]
+        return flags[where.reshape(-1)]
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a
