@@ -311,7 +311,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self._plans(lo + tied) == q.plans
+        tense = self._plans(lo + tied) == self._asks_plans(q, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:
@@ -335,6 +335,15 @@ class Engine:
                 self._plan_memo[key] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(doc, set()))
             flags[i] = self._plan_memo[key]
         return flags[where.reshape(-1)]
+
+    def _asks_plans(self, q: Question, chunk_ids: np.ndarray) -> np.ndarray:
+        """Per chunk, whether the question is about plans for its report: it says so (目标, 打算…) or names a year
+        the report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring)."""
+        if q.plans or not q.years:
+            return np.full(len(chunk_ids), q.plans)
+        docs = self.index.chunks.doc[chunk_ids]
+        planning = {d: bool(q.years & self.planned.get(self.index.chunks.docs[d], set())) for d in np.unique(docs).tolist()}
+        return np.array([planning[d] for d in docs.tolist()], dtype=bool)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a

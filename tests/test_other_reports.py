@@ -42,6 +42,8 @@ def test_what_a_year_achieved_comes_from_its_review_and_its_plan_from_the_plans(
     planned = engine.search("青石镇2025年计划新建多少亩高标准农田？").lead[0]
     assert "新建高标准农田1.2万亩" in done.chunk.text and done.chunk.section.startswith("一、2024年工作回顾")
     assert "新建高标准农田1万亩" in planned.chunk.text and planned.chunk.section.startswith("二、2025年工作目标")
+    named = engine.search("2025年青石镇新建高标准农田多少亩？").lead[0]  # the year the report only plans, no 计划
+    assert "新建高标准农田1万亩" in named.chunk.text
 
 
 def test_a_wrapped_sentence_is_quoted_whole(engine: Engine):
