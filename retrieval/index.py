@@ -164,7 +164,7 @@ class Field:
         if start == end:
             return
         ids = self.indices[start:end]
-        a, b = np.searchsorted(ids, [lo, hi])
+        a, b = _between(ids, lo, hi)
         scores[ids[a:b] - lo] += weight * self.data[start + a : start + b]
 
     def df_in(self, term: int, lo: int, hi: int) -> int:
@@ -174,8 +174,15 @@ class Field:
     def ids_in(self, term: int, lo: int, hi: int) -> np.ndarray:
         """The chunks in [lo, hi) that contain the term, ascending."""
         ids = self.indices[int(self.indptr[term]) : int(self.indptr[term + 1])]
-        a, b = np.searchsorted(ids, [lo, hi])
+        a, b = _between(ids, lo, hi)
         return ids[a:b]
+
+
+def _between(ids: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Where chunks lo .. hi-1 start and end in a posting list. The bounds are given in the list's own type: numpy
+    would otherwise convert the whole list to theirs on every call (0.3 ms for a list of 500,000 chunks)."""
+    a, b = ids.searchsorted(np.array((lo, hi), dtype=ids.dtype))
+    return int(a), int(b)
 
 
 def _maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,6 @@ class Engine:
         self.planned = {r.file: period_years(r.period)[1] for r in corpus.reports}  # years a report only plans
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
         self._span_memo: dict[tuple[tuple[str, ...], frozenset[str], bool], list[tuple[int, int]]] = {}
-        self._plan_memo: dict[int, bool] = {}  # report x heading -> whether the heading is of plans
         self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
 
     @classmethod
@@ -311,7 +311,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self._plans(lo + tied) == self._asks_plans(q, lo + tied)
+        tense = self._under_plans[lo + tied] == self._asks_plans(q, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:
@@ -322,18 +322,17 @@ class Engine:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
 
-    def _plans(self, chunk_ids: np.ndarray) -> np.ndarray:
-        """Whether each chunk stands under a heading of plans: one naming a plan (目标, 安排…) or a year its report's
-        period only plans. Judged once per report and heading."""
+    @cached_property
+    def _under_plans(self) -> np.ndarray:
+        """Per chunk, whether it stands under a heading of plans: one naming a plan (目标, 安排…) or a year its
+        report's period only plans. Judged once per report and heading, for the whole index at its first use."""
         chunks = self.index.chunks
         width = len(chunks.sections)
-        keys, where = np.unique(chunks.doc[chunk_ids].astype(np.int64) * width + chunks.section[chunk_ids], return_inverse=True)
-        flags = np.empty(len(keys), dtype=bool)
+        keys, where = np.unique(np.asarray(chunks.doc, dtype=np.int64) * width + chunks.section, return_inverse=True)
+        flags = np.zeros(len(keys), dtype=bool)
         for i, key in enumerate(keys.tolist()):
-            if key not in self._plan_memo:
-                doc, heading = chunks.docs[key // width], chunks.sections[key % width]
-                self._plan_memo[key] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(doc, set()))
-            flags[i] = self._plan_memo[key]
+            heading = chunks.sections[key % width]
+            flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
         return flags[where.reshape(-1)]
 
     def _asks_plans(self, q: Question, chunk_ids: np.ndarray) -> np.ndarray:
