@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,8 +21,9 @@ from .chunking import chunk_report
 from .corpus import Report
 from .fields import INDEXED
 from .index import pack_texts
+from .plans import report_years
 from .quantities import quantity_bits
-from .tokenize import Lexicon, Tokenizer, normalize
+from .tokenize import Lexicon, Tokenizer
 
 PARALLEL_ABOVE = 2_000_000  # characters of text before a process pool pays for its start-up
 BATCH_CHARS = 400_000  # work sent to a worker at a time
@@ -80,36 +80,6 @@ def analyze(report: Report, tokenizer: Tokenizer) -> ReportTerms:
         report_years(report),
         {name: (np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int32)) for name, (ids, lengths) in fields.items()},
     )
-
-
-YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
-
-
-def years_named(text: str) -> set[str]:
-    """The years a (normalized) text names: 2025年, 2024 年; of a span (2021—2025年) the last only, since a
-    question about a year inside it is seldom answered by what the span sums up."""
-    return set(YEAR.findall(text))
-
-
-# Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
-PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
-
-
-def period_years(period: str) -> tuple[set[str], set[str]]:
-    """(the years a report's period reviews, the years it only plans): 「2023年，及2024年目标」 gives
-    ({2023}, {2024}); a report delivered early in a year says 今年 for the year it plans."""
-    reviewed: set[str] = set()
-    planned: set[str] = set()
-    for part in re.split(r"[，,、；;]|及|和|与", normalize(period)):
-        (planned if PLAN.search(part) else reviewed).update(years_named(part))
-    return reviewed, planned - reviewed
-
-
-def report_years(report: Report) -> list[str]:
-    """The years a report names in its title or text, or that its period reviews: a question naming another
-    year is not about it (unless it asks about the plans for a year the period plans, see period_years)."""
-    named = years_named(normalize(" ".join((report.title, report.text))))
-    return sorted(named | period_years(report.period)[0])
 
 
 _worker_tokenizer: Tokenizer | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .analysis import PLAN, years_named
+from .plans import PLAN, years_named
 from .corpus import Report
 from .quantities import wanted_unit
 from .tokenize import Tokenizer, normalize

@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from .analysis import PLAN, period_years, report_years, years_named
 from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
@@ -23,6 +21,7 @@ from .corpus import Corpus, Report, load_corpus
 from .fields import FIELDS, INDEXED
 from .followup import asked_again, towns_only
 from .index import Index
+from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
@@ -120,7 +119,7 @@ class Engine:
             self.years = {doc: set(years) for doc, years in zip(index.chunks.docs, index.chunks.years)}
         else:  # an index built from token lists (benchmarks, tests): look the years up
             self.years = {r.file: set(report_years(r)) for r in corpus.reports}
-        self.planned = {r.file: period_years(r.period)[1] for r in corpus.reports}  # years a report only plans
+        self.plans = Plans(index.chunks, corpus.reports)
         self.ranges = index.chunks.doc_ranges()  # report file -> its chunks [lo, hi)
         self._span_memo: dict[tuple[tuple[str, ...], frozenset[str], bool], list[tuple[int, int]]] = {}
         self.prune_above = PRUNE_ABOVE  # benchmarks raise it to time the search without pruning
@@ -279,7 +278,7 @@ class Engine:
         wanted = [
             self.ranges[r.file] for r in self.corpus.reports
             if (not towns or r.town in towns) and r.file in self.ranges
-            and years <= (self.years[r.file] | self.planned[r.file] if plans else self.years[r.file])
+            and years <= (self.years[r.file] | self.plans.planned[r.file] if plans else self.years[r.file])
         ]
         for lo, hi in sorted(wanted):
             if spans and spans[-1][1] == lo:
@@ -311,7 +310,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self._under_plans[lo + tied] == self._asks_plans(q, lo + tied)
+        tense = self.plans.under[lo + tied] == self.plans.asked(q.plans, q.years, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:
@@ -321,28 +320,6 @@ class Engine:
         if q.places:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
-
-    @cached_property
-    def _under_plans(self) -> np.ndarray:
-        """Per chunk, whether it stands under a heading of plans: one naming a plan (目标, 安排…) or a year its
-        report's period only plans. Judged once per report and heading, for the whole index at its first use."""
-        chunks = self.index.chunks
-        width = len(chunks.sections)
-        keys, where = np.unique(np.asarray(chunks.doc, dtype=np.int64) * width + chunks.section, return_inverse=True)
-        flags = np.zeros(len(keys), dtype=bool)
-        for i, key in enumerate(keys.tolist()):
-            heading = chunks.sections[key % width]
-            flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
-        return flags[where.reshape(-1)]
-
-    def _asks_plans(self, q: Question, chunk_ids: np.ndarray) -> np.ndarray:
-        """Per chunk, whether the question is about plans for its report: it says so (目标, 打算…) or names a year
-        the report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring)."""
-        if q.plans or not q.years:
-            return np.full(len(chunk_ids), q.plans)
-        docs = self.index.chunks.doc[chunk_ids]
-        planning = {d: bool(q.years & self.planned.get(self.index.chunks.docs[d], set())) for d in np.unique(docs).tolist()}
-        return np.array([planning[d] for d in docs.tolist()], dtype=bool)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a

@@ -9,7 +9,6 @@ import asyncio
 import logging
 import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 import pytest_asyncio

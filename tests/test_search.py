@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import Engine
-from retrieval.analysis import period_years
+from retrieval.plans import period_years
 from retrieval.quantities import number_fits, quantity_bits, wanted_unit
 from retrieval.question import parse, places
 

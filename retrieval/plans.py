@@ -1,0 +1,76 @@
+"""Years a report reviews and years it only plans, and which of its passages stand under a heading of plans.
+
+A work report delivered early in a year reviews the year before and sets the targets of the new one, often under
+a heading of their own (「二、2025年工作目标和主要任务」) that repeats the review's topics. A question about what a
+year achieved is answered from the review, one about plans (目标, 打算…) or about the year planned from the plans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cached_property
+
+import numpy as np
+
+from .corpus import Report
+from .tokenize import normalize
+
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
+
+
+def years_named(text: str) -> set[str]:
+    """The years a (normalized) text names: 2025年, 2024 年; of a span (2021—2025年) the last only, since a
+    question about a year inside it is seldom answered by what the span sums up."""
+    return set(YEAR.findall(text))
+
+
+# Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
+PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
+
+
+def period_years(period: str) -> tuple[set[str], set[str]]:
+    """(the years a report's period reviews, the years it only plans): 「2023年，及2024年目标」 gives
+    ({2023}, {2024}); a report delivered early in a year says 今年 for the year it plans."""
+    reviewed: set[str] = set()
+    planned: set[str] = set()
+    for part in re.split(r"[，,、；;]|及|和|与", normalize(period)):
+        (planned if PLAN.search(part) else reviewed).update(years_named(part))
+    return reviewed, planned - reviewed
+
+
+def report_years(report: Report) -> list[str]:
+    """The years a report names in its title or text, or that its period reviews: a question naming another
+    year is not about it (unless it asks about the plans for a year the period plans, see period_years)."""
+    named = years_named(normalize(" ".join((report.title, report.text))))
+    return sorted(named | period_years(report.period)[0])
+
+
+class Plans:
+    """Per report the years it only plans, and per chunk whether it stands under a heading of plans."""
+
+    def __init__(self, chunks, reports: Sequence[Report]) -> None:
+        self.chunks = chunks  # the index's ChunkStore
+        self.planned = {r.file: period_years(r.period)[1] for r in reports}
+
+    @cached_property
+    def under(self) -> np.ndarray:
+        """Per chunk, whether its heading names a plan (目标, 安排…) or a year its report's period only plans.
+        Judged once per report and heading, for the whole index at its first use."""
+        chunks = self.chunks
+        width = len(chunks.sections)
+        keys, where = np.unique(np.asarray(chunks.doc, dtype=np.int64) * width + chunks.section, return_inverse=True)
+        flags = np.zeros(len(keys), dtype=bool)
+        for i, key in enumerate(keys.tolist()):
+            heading = chunks.sections[key % width]
+            flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
+        return flags[where.reshape(-1)]
+
+    def asked(self, plans: bool, years: frozenset[str], chunk_ids: np.ndarray) -> np.ndarray:
+        """Per chunk, whether a question is about plans for its report: it says so (plans) or names a year the
+        report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring)."""
+        if plans or not years:
+            return np.full(len(chunk_ids), plans)
+        docs = self.chunks.doc[chunk_ids]
+        planning = {d: bool(years & self.planned.get(self.chunks.docs[d], set())) for d in np.unique(docs).tolist()}
+        return np.array([planning[d] for d in docs.tolist()], dtype=bool)
