@@ -66,6 +66,10 @@ class Plans:
             flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
         return flags[where.reshape(-1)]
 
+    def prepare(self) -> None:
+        """Mark the passages now (0.25 s at 1M chunks) rather than at the first question."""
+        self.under.flags.writeable = False
+
     def asked(self, plans: bool, years: frozenset[str], chunk_ids: np.ndarray) -> np.ndarray:
         """Per chunk, whether a question is about plans for its report: it says so (plans) or names a year the
         report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring)."""

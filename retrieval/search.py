@@ -143,9 +143,11 @@ class Engine:
         index = load_index(corpus, tokenizer, cache_dir, rebuild)
         vectors = load_vectors(Path(cache_dir) if cache_dir else None)
         meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
-        if len(index.chunks) > PRUNE_ABOVE:
-            warm_up(len(INDEXED))  # compiled now (or read from numba's cache), not at a user's question
-        return cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
+        engine = cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
+        if len(index.chunks) > PRUNE_ABOVE:  # done now, not at a user's question
+            warm_up(len(INDEXED))  # compiled (or read from numba's cache)
+            engine.plans.prepare()
+        return engine
 
     # ------------------------------------------------------------------ what the bot may read
 
