@@ -8,6 +8,7 @@ ingest.py does.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
@@ -16,6 +17,7 @@ PAGE_BREAK = "\f"
 # A .docx is a zip: refuse it before parsing when it would unpack to more than this, or compress too well.
 DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
+HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
 ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged
 
 
@@ -83,15 +85,11 @@ def html_text(data: bytes) -> list[str]:
         article = BeautifulSoup(Document(str(soup)).summary(html_partial=True), "lxml").get_text("\n")
     except Unparseable:
         return [visible]
-    if _han(article) < ARTICLE_SHARE * _han(visible):
+    if len(HAN.findall(article)) < ARTICLE_SHARE * len(HAN.findall(visible)):
         return [visible]
     heading = soup.find("h1")
     title = heading.get_text(" ", strip=True) if heading else ""
     return [f"{title}\n{article}" if title and title not in article else article]
-
-
-def _han(text: str) -> int:
-    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
 
 
 def txt_text(data: bytes) -> list[str]:

@@ -13,11 +13,10 @@ from pathlib import Path, PurePath
 
 from .chunking import chunk_report
 from .corpus import SAFE_NAME, CorpusError, Report, load_corpus
-from .extract import PAGE_BREAK, READERS, ExtractError, extract
+from .extract import HAN, PAGE_BREAK, READERS, ExtractError, extract
 from .metadata import propose
 from .pages import repair
 
-HAN = re.compile(r"[\u4e00-\u9fff]")
 SHORT_TEXT = 500  # characters: less is worth a warning
 NOT_SENTENCE_SHARE = 0.5
 SAMPLES = 3
