@@ -81,6 +81,8 @@ def html_text(data: bytes) -> list[str]:
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
     visible = (soup.body or soup).get_text("\n")
+    if not HAN.search(visible):  # no report to find (ingest.py says so); readability would log a traceback
+        return [visible]
     try:
         article = BeautifulSoup(Document(str(soup)).summary(html_partial=True), "lxml").get_text("\n")
     except Unparseable:
