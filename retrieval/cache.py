@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 # The code that decides what is indexed is part of the key.
 _INDEXING_CODE = (
-    "pages.py", "cleaning.py", "chunking.py", "tokenize.py", "quantities.py", "plans.py", "analysis.py", "fields.py",
-    "index.py", "cache.py",
+    "pages.py", "cleaning.py", "tables.py", "chunking.py", "tokenize.py", "units.py", "quantities.py", "plans.py",
+    "analysis.py", "fields.py", "index.py", "cache.py",
 )
 _UNUSABLE = (OSError, ValueError, KeyError, TypeError)
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .pages import repair
+from .tables import CELL, MOST_COLUMNS, rows_of_cells, sentences
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 CJK = HAN + "\u3000-\u303f\uff00-\uffef“”‘’—…·"
@@ -39,6 +40,7 @@ HEADING_MAX = 40
 # is a table's cells, never headings (headings do not come four in a row).
 CELL_MAX = 12
 CELL_RUN = 4
+TABLE_ROWS = 200  # the most rows a table read from cells one per line has
 _NOT_WORD = re.compile(rf"[^\w{HAN}]")
 
 
@@ -81,18 +83,51 @@ def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
     return 2, line
 
 
-def _table_cells(lines: list[str]) -> set[int]:
-    """The positions of lines that are table cells (see CELL_RUN)."""
-    cells: set[int] = set()
-    run: list[int] = []
+def _cell_runs(lines: list[str]) -> list[tuple[int, int]]:
+    """[start, end) of each run of lines that are a table's cells, one per line (see CELL_RUN)."""
+    runs: list[tuple[int, int]] = []
+    start = None
     for i, line in enumerate([*lines, ""]):
         if line and len(line) <= CELL_MAX and not _ENDS_SENTENCE.search(line) and not _HAS_SENTENCE_END.search(line):
-            run.append(i)
+            start = i if start is None else start
             continue
-        if len(run) >= CELL_RUN:
-            cells.update(run)
-        run = []
-    return cells
+        if start is not None and i - start >= CELL_RUN:
+            runs.append((start, i))
+        start = None
+    return runs
+
+
+def _tables(lines: list[str]) -> tuple[dict[int, tuple[int, list[str]]], set[int]]:
+    """The tables among the lines, {start: (end, its rows as sentences)}: rows of cells joined by CELL (as the
+    extractors write them), or cells one per line whose columns can be found again; and the lines of cell
+    runs whose columns cannot (kept as they were, the cells apart)."""
+    found: dict[int, tuple[int, list[str]]] = {}
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and CELL in lines[end]:
+            end += 1
+        if end - start >= 2:
+            found[start] = (end, sentences([line.split(CELL) for line in lines[start:end]]))
+        start = max(end, start + 1)
+    loose: set[int] = set()
+    taken = 0
+    for start, end in _cell_runs(lines):
+        if start < taken:  # the rows of a table found from an earlier run
+            continue
+        table = rows_of_cells(lines[start : start + MOST_COLUMNS * TABLE_ROWS], end - start)
+        if table:
+            rows, taken = table[0], start + table[1]
+            found[start] = (taken, sentences(rows))
+        else:
+            loose.update(range(start, end))
+    return found, loose
+
+
+def _caption(line: str) -> bool:
+    """Whether the line above a table names it (「表1 2024年主要经济指标完成情况」) rather than heading a section."""
+    return (len(line) <= HEADING_MAX and not _HAS_SENTENCE_END.search(line) and not _ENDS_SENTENCE.search(line)
+            and not (_NUMBERED_HEADING.match(line) or _SUBHEADING.match(line) or _MARKDOWN_HEADING.match(line)))
 
 
 def _tidy_heading(text: str) -> str:
@@ -100,24 +135,41 @@ def _tidy_heading(text: str) -> str:
 
 
 def clean_report(text: str) -> list[Paragraph]:
-    """Split a report into paragraphs, each with its section headings, repairing broken lines."""
+    """Split a report into paragraphs, each with its section headings, repairing broken lines. A table's rows
+    are paragraphs of their own (tables.py), under its caption."""
     paragraphs: list[Paragraph] = []
     stack: list[tuple[int, str]] = []
     buffer = ""
     lead = ""
 
+    def headings() -> tuple[str, ...]:
+        return tuple(h for lv, h in stack if h and lv > 1)
+
     def flush() -> None:
         nonlocal buffer, lead
         body = squeeze_spaces(buffer.replace("**", ""))
         if body:
-            section = tuple(h for lv, h in stack if h and lv > 1) + ((lead,) if lead else ())
-            paragraphs.append(Paragraph(section, body))
+            paragraphs.append(Paragraph(headings() + ((lead,) if lead else ()), body))
         buffer, lead = "", ""
 
     lines = [normalize_width(raw).strip() for raw in repair(text).splitlines()]
     lines = [line for line in lines if line and not (_ONLY_QUOTES.match(line) or _BYLINE.match(line))]
-    cells = _table_cells(lines)
+    tables, cells = _tables(lines)
+    inside = {i for start, (end, _) in tables.items() for i in range(start, end)}
+    captions = {start - 1 for start in tables if start > 0 and start - 1 not in inside | cells and _caption(lines[start - 1])}
+    after_table = 0
     for i, line in enumerate(lines):
+        if i < after_table:
+            continue
+        if i in tables:  # each row a paragraph of its own, under the table's caption
+            flush()
+            after_table, rows = tables[i]
+            caption = (squeeze_spaces(lines[i - 1]),) if i - 1 in captions else ()
+            paragraphs += [Paragraph(headings() + caption, squeeze_spaces(row)) for row in rows]
+            continue
+        if i in captions:
+            flush()
+            continue
         # A title-like line wins even mid-sentence: the continuations after page
         # breaks in the reports are long lines, a truncated sentence before a title is not.
         heading = None if i in cells else _heading_level(line, first=i == 0)

@@ -13,11 +13,14 @@ import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
 
+from .tables import CELL
+
 PAGE_BREAK = "\f"
 # A .docx is a zip: refuse it before parsing when it would unpack to more than this, or compress too well.
 DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
 HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
+TABLE_CELL_MAX = 60  # a web page's table with a longer cell lays out the page rather than holding figures
 ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged
 
 
@@ -54,18 +57,22 @@ def check_zip(data: bytes) -> None:
 
 
 def docx_text(data: bytes) -> list[str]:
-    """Paragraphs and table cells in document order, as one page."""
+    """Paragraphs and tables in document order, as one page: a table's row a line, its cells joined by CELL."""
     check_zip(data)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise ExtractError(f"not a readable .docx ({exc.__class__.__name__})") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        lines += [cell.text for row in table.rows for cell in row.cells]
+    lines = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines += [CELL.join(" ".join(cell.text.split()) for cell in row.cells) for row in block.rows]
+        else:
+            lines.append(block.text)
     return ["\n".join(lines)]
 
 
@@ -80,6 +87,7 @@ def html_text(data: bytes) -> list[str]:
     soup = BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
+    _rows_as_lines(soup)
     visible = (soup.body or soup).get_text("\n")
     if not HAN.search(visible):  # no report to find (ingest.py says so); readability would log a traceback
         return [visible]
@@ -92,6 +100,19 @@ def html_text(data: bytes) -> list[str]:
     heading = soup.find("h1")
     title = heading.get_text(" ", strip=True) if heading else ""
     return [f"{title}\n{article}" if title and title not in article else article]
+
+
+def _rows_as_lines(soup) -> None:
+    """Each table of figures as its caption and a line per row, its cells joined by CELL (tables.py reads them
+    as sentences). A table holding tables or long text lays out the page, not figures: it is left alone."""
+    for table in soup.find_all("table"):
+        cells = table.find_all(["td", "th"])
+        if table.find("table") or not cells or max(len(c.get_text(strip=True)) for c in cells) > TABLE_CELL_MAX:
+            continue
+        rows = [CELL.join(c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])) for tr in table.find_all("tr")]
+        caption = table.find("caption")
+        lines = [caption.get_text(" ", strip=True)] if caption else []
+        table.replace_with("\n" + "\n".join([*lines, *rows]) + "\n")
 
 
 def txt_text(data: bytes) -> list[str]:

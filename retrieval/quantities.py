@@ -13,23 +13,8 @@ import re
 import numpy as np
 
 from .tokenize import normalize
+from .units import FAMILY, UNIT_FAMILIES
 
-# Measure words and units of Chinese reports, in families: a question's unit is answered by its family
-# (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese, not any report's wording.
-UNIT_FAMILIES = {
-    "area": ("平方公里", "平方米", "公顷", "亩"),
-    "money": ("美元", "元"),
-    "people": ("人次", "人", "名", "位", "户"),
-    "count": ("个", "项", "件", "家", "次", "场", "所", "座", "条", "套", "台", "辆", "处", "批", "支", "张", "份", "起",
-              "例", "部", "本", "块", "片", "株", "棵", "头", "只", "口", "眼", "盏", "栋", "间", "笔", "宗", "期", "轮", "届"),
-    "length": ("公里", "千米", "米"),
-    "volume": ("立方米", "升"),
-    "weight": ("万吨", "吨", "公斤", "斤"),
-    "energy": ("千瓦时", "兆瓦", "千瓦", "瓦"),
-    "time": ("天", "个月", "周", "小时", "分钟", "年"),
-    "share": ("%", "成"),
-}
-FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}
 _UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
 # 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
 # 「哪几个」 asks which ones, not how many.

@@ -49,3 +49,11 @@ def test_what_a_year_achieved_comes_from_its_review_and_its_plan_from_the_plans(
 def test_a_wrapped_sentence_is_quoted_whole(engine: Engine):
     hit = engine.search("青石镇获得了哪些荣誉称号？").lead[0]
     assert hit.chunk.text == "一年来，青石镇先后荣获“河北省卫生乡镇”“安平市乡村振兴示范镇”“临河县项目建设先进乡镇”等称号，柳园村被评为“全国民主法治示范村”。"
+
+
+def test_a_figure_of_a_table_is_quoted_from_its_row(engine: Engine):
+    """The report's 表1 gives 2023's figures, which no sentence does; flattened, the table was one passage of
+    every indicator, second to the sentence about 2024."""
+    hit = engine.search("2023年青石镇一般公共预算收入是多少亿元？").lead[0]
+    assert hit.chunk.text == "一般公共预算收入：2023年1.82亿元，2024年1.92亿元，增长5.4%。"
+    assert hit.chunk.section.endswith("表1 2024年青石镇主要经济指标完成情况")
