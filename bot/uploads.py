@@ -21,9 +21,10 @@ def preview_lines(preview: Preview) -> list[str]:
 
 
 def write(folder: Path, preview: Preview, data: bytes, max_bytes: int):
-    """Write the confirmed upload: its text, its original file (unless it is the .txt) and the manifest entry."""
+    """Write the confirmed upload: its text in UTF-8 (a .txt in GB18030 too), its original file (unless it is the
+    .txt) and the manifest entry."""
     original = None if PurePath(preview.original).suffix.lower() == ".txt" else (preview.original, data)
-    text = data if original is None else preview.text.encode("utf-8")
+    text = preview.text.encode("utf-8")
     return add_report(folder, preview.file, text, preview.fields, max(max_bytes, len(text)), original=original)
 
 

@@ -21,7 +21,12 @@ DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
 HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
 TABLE_CELL_MAX = 60  # a web page's table with a longer cell lays out the page rather than holding figures
-ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged
+ARTICLE_SHARE = 0.6
+TXT_SNIFF = 64_000  # the bytes of a text that is not UTF-8 that chardet reads to name its encoding
+# The encodings chardet may name for a Chinese text, each decoded by the codec that covers its family
+# (GB18030 reads GBK and GB2312; Big5-HKSCS reads Big5; the BOM says UTF-16's byte order).
+CHINESE_ENCODINGS = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "big5": "big5hkscs",
+                     "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}  # a web page's article holds at least this share of its Chinese text, or it was misjudged
 
 
 class ExtractError(ValueError):
@@ -116,10 +121,23 @@ def _rows_as_lines(soup) -> None:
 
 
 def txt_text(data: bytes) -> list[str]:
+    """UTF-8, or what chardet finds a Chinese text to be in: a report saved on a Chinese Windows machine is
+    often GB18030 (GBK, GB2312) or UTF-16."""
     try:
         return [data.decode("utf-8-sig")]
     except UnicodeDecodeError as exc:
-        raise ExtractError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+        bad = exc.start
+    import chardet
+
+    guess = chardet.detect(data[:TXT_SNIFF])
+    encoding = CHINESE_ENCODINGS.get((guess["encoding"] or "").lower())
+    if encoding is None or guess["language"] != "zh":
+        raise ExtractError(f"not UTF-8 text (bad byte at offset {bad}) nor Chinese text in GB18030, Big5 or UTF-16; "
+                           "save it as UTF-8")
+    try:
+        return [data.decode(encoding)]
+    except UnicodeDecodeError as exc:
+        raise ExtractError(f"not UTF-8 text, and not {encoding} either (bad byte at offset {exc.start})") from exc
 
 
 READERS: dict[str, Callable[[bytes], list[str]]] = {

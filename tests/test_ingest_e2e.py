@@ -78,6 +78,18 @@ async def test_a_docx_answers_the_same_question_as_its_txt(emu: Emulator, bot, s
     assert "66.11亿元" in reply and "📍 <b>天王镇" in reply
 
 
+async def test_a_text_saved_in_gbk_is_read_and_stored_as_utf8(emu: Emulator, bot, seeds: Path):
+    """A report saved on a Chinese Windows machine: GB18030 (GBK), no byte order mark."""
+    text = NEW_TOWN.replace("茅山", "白兔")
+    preview = await upload_preview(emu, ADMIN, "baitu.txt", text.encode("gbk"))
+    assert "镇/街道：白兔镇" in preview["message"]["text"]
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
+    assert "新增：baitu.txt" in replies[0]
+    assert (seeds / "baitu.txt").read_text(encoding="utf-8") == text
+    reply = await question(emu, 5, "白兔镇2025年地区生产总值是多少")
+    assert "66.11亿元" in reply and "📍 <b>白兔镇" in reply
+
+
 def web_page(text: str) -> bytes:
     """A report as a government site publishes it: a script, navigation in a <nav> and in plain <div>s (as most
     such sites write it), a breadcrumb, print and share links and a footer around the article."""
