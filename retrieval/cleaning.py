@@ -41,6 +41,7 @@ HEADING_MAX = 40
 CELL_MAX = 12
 CELL_RUN = 4
 TABLE_ROWS = 200  # the most rows a table read from cells one per line has
+_CLAUSE = re.compile(r"[，,。；;！？!?、]")  # punctuation that cells of figures do not hold
 _NOT_WORD = re.compile(rf"[^\w{HAN}]")
 
 
@@ -109,6 +110,14 @@ def _tables(lines: list[str]) -> tuple[dict[int, tuple[int, list[str]]], set[int
             end += 1
         if end - start >= 2:
             found[start] = (end, sentences([line.split(CELL) for line in lines[start:end]]))
+        else:  # a PDF's row on one line, its cells apart by spaces: as many cells on each line of the run
+            cells = _spaced(lines[start])
+            while end < len(lines) and len(cells) > 2 and len(_spaced(lines[end])) == len(cells):
+                end += 1
+            run = [cell for line in lines[start:end] for cell in _spaced(line)]
+            table = rows_of_cells(run, len(run)) if end - start >= 3 else None
+            if table and len(table[0][0]) == len(cells):
+                found[start] = (end, sentences(table[0]))
         start = max(end, start + 1)
     loose: set[int] = set()
     taken = 0
@@ -122,6 +131,11 @@ def _tables(lines: list[str]) -> tuple[dict[int, tuple[int, list[str]]], set[int
         else:
             loose.update(range(start, end))
     return found, loose
+
+
+def _spaced(line: str) -> list[str]:
+    """The cells of a line that may be a table's row with its cells apart by spaces (no sentence)."""
+    return [] if _CLAUSE.search(line) else line.split()
 
 
 def _caption(line: str) -> bool:

@@ -60,3 +60,20 @@ def report_docx(text: str) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def table_pdf(before: str, caption: str, rows: list[list[str]], after: str) -> bytes:
+    """A PDF of a paragraph, a captioned table drawn with grid lines (reportlab's Table), and a paragraph."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    style = ParagraphStyle("zh", fontName="STSong-Light", fontSize=11)
+    table = Table(rows)
+    table.setStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("GRID", (0, 0), (-1, -1), 0.5, "black")])
+    SimpleDocTemplate(out, pagesize=A4).build([Paragraph(before, style), Paragraph(caption, style), table, Paragraph(after, style)])
+    return out.getvalue()

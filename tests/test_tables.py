@@ -9,6 +9,8 @@ from retrieval.cleaning import clean_report
 from retrieval.extract import extract
 from retrieval.tables import sentences
 
+from .documents import table_pdf
+
 HEADINGS = ["指标", "2023年", "2024年", "增长%"]
 ROWS = [["全口径税收收入（亿元）", "17.37", "18.64", "7.3"], ["新增城镇就业（人）", "3710", "3862", "4.1"]]
 READ = ["全口径税收收入：2023年17.37亿元，2024年18.64亿元，增长7.3%。", "新增城镇就业：2023年3710人，2024年3862人，增长4.1%。"]
@@ -63,6 +65,18 @@ def test_a_row_reads_with_its_headings_and_units_and_a_table_without_headings_as
     assert sentences([["指标", "2024年", "2024年"], ["产值（亿元）", "12.5", "12.5"]]) == ["产值：2024年 12.5亿元。"]  # a merged cell once
 
 
+def test_a_pdf_table_is_read_row_by_row_whether_its_cells_come_a_line_each_or_a_row_a_line():
+    got = paragraphs("report.pdf", table_pdf(BEFORE, "表1 2024年主要经济指标完成情况", [HEADINGS, *ROWS], "全年新增市场主体2137户。"))
+    assert [text for _, text in got] == [BEFORE, *READ, "全年新增市场主体2137户。"]  # pypdf: a cell a line
+    assert got[1][0] == ("表1 2024年主要经济指标完成情况",)
+    # (paragraphs a line each, of any length: lines of one width would be taken for a wrapped text and joined)
+    around = ["全年新增市场主体2137户。", "街道先后获评“湖北省文明街道”“全省社区治理创新示范单位”，连续三年在全区街道综合考评中位列第一等次。"]
+    spaced = "\n".join([BEFORE, "表1 主要指标", *(" ".join(row) for row in [HEADINGS, *ROWS]), *around])
+    assert [p.text for p in clean_report(spaced)] == [BEFORE, *READ, *around]
+
+
 def test_short_lines_that_do_not_make_a_table_stay_text():
     text = "一、2024年工作回顾\n重点工作\n招商引资\n项目建设\n民生保障\n全年签约项目14个。"
     assert [p.text for p in clean_report(text)][-1].endswith("全年签约项目14个。")
+    spaced = "全年 完成 投资 12 亿元\n新建 道路 3 条\n改造 小区 4 个\n惠及 900 户。"  # words apart, no headings
+    assert [p.text for p in clean_report(spaced)] == ["全年完成投资12亿元新建道路3条改造小区4个惠及900户。"]
