@@ -25,7 +25,7 @@ from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
-from .tokenize import Lexicon, Tokenizer
+from .tokenize import Lexicon, Tokenizer, rarity
 from .vectors import Meanings, load_vectors
 
 CANDIDATES = 50  # the best chunks by BM25 that the number and place preferences may reorder
@@ -347,7 +347,6 @@ class Engine:
         exact = {t: 1.0 for t in held}
         # A rare word of general Chinese (鸭梨, 病床) missing says more than a common one (孩子, 东西), which a
         # paraphrase's passage often lacks while answering it.
-        rarity = self.meanings.rarity if self.meanings else lambda word: 1.0
         missing = max((weight[w] * rarity(w) * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab),
                       default=0.0)
         text = self.index.chunks.text(chunk_id)
@@ -375,9 +374,9 @@ class Engine:
     def _weight(self, word: str, searched: Searched) -> float:
         """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
         weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
-        if word in self.index.vocab or self.meanings is None:
+        if word in self.index.vocab:
             return self._idf(word, searched)
-        return math.log((searched.n + 1) / 0.5) * self.meanings.rarity(word)
+        return math.log((searched.n + 1) / 0.5) * rarity(word)
 
     def _idf(self, term: str, searched: Searched, field: str = "words") -> float:
         """The term's idf in the field among the chunks searched."""

@@ -7,10 +7,11 @@ script, full-width digits or a colloquial synonym meet the report's wording.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import opencc
@@ -23,6 +24,22 @@ _CONTENT = re.compile(rf"[0-9A-Za-z{HAN}]")
 # 「1000余亩」「20多家」: jieba cuts 余亩 and 多家, and the unit a question asks about (多少亩) is lost.
 # 余/多 after a number only say "about": they are dropped before cutting.
 _APPROXIMATE = re.compile(rf"(?<=\d)[余多](?=[{HAN}])")
+
+
+@lru_cache(maxsize=1)
+def _general() -> rjieba.Jieba:
+    """jieba's own dictionary, without the words a Tokenizer adds (which it gives a high frequency to keep whole)."""
+    return rjieba.Jieba()
+
+
+@lru_cache(maxsize=65536)
+def rarity(word: str) -> float:
+    """How rare a word is in general Chinese, 0 (the commonest, 的) to 1 (not in jieba's dictionary): its
+    frequency there, on a log scale. A paraphrase's passage often lacks a common word of the question (孩子,
+    找到), seldom a rare one (鸭梨, 户籍)."""
+    general = _general()
+    frequency = general.suggest_freq(word) if general.has_word(word) else 0  # a dictionary word's own frequency
+    return max(0.0, 1 - math.log1p(frequency) / math.log1p(general.suggest_freq("的")))
 
 
 def _for_cutting(text: str) -> str:

@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import importlib.util
 import logging
-import math
 import pickle
 import re
 from collections.abc import Iterable
@@ -134,12 +133,6 @@ class Meanings:
         self.vectors = vectors
         self.terms = [t for t, _ in pairs]
         self.matrix = np.asarray(vectors.unit[[r for _, r in pairs]], dtype=np.float32).reshape(len(pairs), -1)
-
-    def rarity(self, word: str) -> float:
-        """How rare a word is in general Chinese, 0 (the commonest) to 1 (not among the model's words):
-        its rank in the model's vocabulary, which word2vec orders by frequency, on a log scale."""
-        rank = self.vectors.row.get(word)
-        return 1.0 if rank is None else math.log(rank + 2) / math.log(len(self.vectors.words) + 2)
 
     def neighbours(self, words: Iterable[str]) -> dict[str, tuple[str, float]]:
         """Stand-ins for the question's words that the reports never use: term -> (word it stands for, similarity).

@@ -45,3 +45,13 @@ def test_a_passage_sharing_the_questions_characters_but_no_word_counts_as_partly
     evidence = answer.evidence
     assert evidence.coverage == 0.0 and evidence.chars > 0.5
     assert model.probability(evidence) > model.probability(replace(evidence, chars=0.0))
+
+
+def test_rarity_in_general_chinese_comes_from_jiebas_own_dictionary():
+    """A paraphrase's passage often lacks a common word of the question, seldom a rare one. 找到 is common but
+    missing from the word-vector model, which used to make it as rare as a word can be."""
+    from retrieval.tokenize import rarity
+
+    assert rarity("的") == 0.0 and rarity("绿氢") == 1.0  # the commonest word; one jieba's dictionary lacks
+    assert rarity("找到") < 0.4 < rarity("户籍") < rarity("鸭梨")
+    assert rarity("孩子") < rarity("出生")
