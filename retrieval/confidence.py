@@ -26,7 +26,8 @@ class Evidence:
 
     coverage: float  # of the question's weight (idf), the words the passage or its headings hold
     meaning: float  # the same, counting a word as held when a word near in meaning stands in for it
-    whole: float  # the same over whole words only, not their parts (地区生产总值, not 地区 and 总值)
+    whole: float  # the same over whole words only, not their parts (地区生产总值, not 地区 and 总值), its square
+    # root: the first words held say more than the last (a passage holding none seldom answers, one holding half often)
     margin: float  # how far the best passage leads the second: (s1 - s2) / s1
     missing: float  # the rarest question word the reports use and the passage lacks: idf / its largest value, times
     # its rarity in general Chinese (鸭梨 weighs, 孩子 hardly: a paraphrase's passage often lacks a common word)

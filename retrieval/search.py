@@ -353,7 +353,7 @@ class Engine:
         return Evidence(
             coverage=covered(set(weight), exact),
             meaning=covered(set(weight), share),
-            whole=covered(set(q.whole) & set(weight), share),
+            whole=math.sqrt(covered(set(q.whole) & set(weight), share)),
             margin=(first - second) / first if first > 0 else 0.0,
             missing=missing,
             number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
