@@ -19,8 +19,12 @@ _UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
 # 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
 # 「哪几个」 asks which ones, not how many.
 _ASKED_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:十|百|千|万|亿)*({_UNITS})")
+# Nouns of a sum of money (general Chinese), and the words that may stand between such a noun and 多少.
+_MONEY = "钱|资金|投资|经费|收入|补贴|补助|奖励|奖补|奖金|工资|工钱|薪酬|薪水|费用|税收|金额|总额|总值|产值|利润|营收"
+_LINKING = "是|有|为|达到|达|完成|实现|共|一共|总共|合计|累计|大概|大约|约|了"
 _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
-    (re.compile(r"多少钱|多少资金|多少投资|多少经费|多少收入"), "money"),
+    # A sum of money named by what it is (补贴, 工资, 产值…), after 多少 or before it: 「发了多少奖励补贴」「投资完成多少」.
+    (re.compile(rf"多少钱|多少[\u4e00-\u9fff]{{0,4}}?(?:{_MONEY})|(?:{_MONEY})(?:{_LINKING})*多少"), "money"),
     (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
     (re.compile(r"多长|多远"), "length"),
     (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),

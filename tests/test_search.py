@@ -145,7 +145,9 @@ def test_a_question_naming_two_towns_leads_with_the_best_passage_of_each(engine:
     [("盘活了多少亩", "area"), ("新增几家企业", "count"), ("投了多少钱", "money"), ("面积有多大", "area"),
      ("新增就业多少人", "people"), ("是多少", ""), ("怎么开展的", None), ("要改哪几个方面", None),
      ("是哪几家企业", None), ("卫生院有多少张病床", "count"), ("开出几份整改通知书", "count"),
-     ("光伏装机多少兆瓦", "energy"), ("一年处理多少立方米污水", "volume")],
+     ("光伏装机多少兆瓦", "energy"), ("一年处理多少立方米污水", "volume"),
+     ("给企业和个人发了多少奖励补贴", "money"), ("讨回了多少被拖欠的工钱", "money"), ("固定资产投资完成多少", "money"),
+     ("引进多少人才", "people"), ("收入增长了多少", "share")],
 )
 def test_the_unit_a_question_asks_for(question: str, wants: str | None):
     assert wanted_unit(question) == wants
