@@ -27,6 +27,9 @@ def years_named(text: str) -> set[str]:
 
 # Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
 PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
+# A passage that opens on a lead-in naming a plan (「今年全镇经济社会发展的预期目标是：」) states plans whatever its
+# heading; not 预计, which in a review estimates what the year achieved (「预计完成一般公共预算收入4.85亿元」).
+_PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
 
 
 def period_years(period: str) -> tuple[set[str], set[str]]:
@@ -65,6 +68,12 @@ class Plans:
             heading = chunks.sections[key % width]
             flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
         return flags[where.reshape(-1)]
+
+    def stated(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Per chunk, whether it states plans: it stands under a heading of plans or opens on a lead-in naming one.
+        The lead-in is read for the few candidates of a question, not for the whole index at load."""
+        lead = np.array([bool(_PLAN_LEAD.match(self.chunks.text(i))) for i in chunk_ids.tolist()], dtype=bool)
+        return self.under[chunk_ids] | lead
 
     def prepare(self) -> None:
         """Mark the passages now (0.25 s at 1M chunks) rather than at the first question."""

@@ -64,6 +64,17 @@ class TownMatcher:
         towns = list(dict.fromkeys(self.town_of[m.group()] for m in self._pattern.finditer(question)))
         return towns, self._pattern.sub(" ", question)
 
+    def leading(self, text: str) -> int:
+        """Where the town names a text opens with end (「后白镇和下蜀镇的…」: after 下蜀镇), 0 when it opens otherwise."""
+        if not self._pattern:
+            return 0
+        end = 0
+        for match in self._pattern.finditer(normalize(text)):
+            if text[end : match.start()].strip(" 和与及、"):
+                break
+            end = match.end()
+        return end
+
     def without(self, text: str) -> str:
         """text as written, the town names in it (in any script or width) taken out."""
         if not self._pattern:

@@ -19,7 +19,7 @@ from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
 from .fields import FIELDS, INDEXED
-from .followup import asked_again, towns_only
+from .followup import asked_again, named_only
 from .index import Index
 from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
@@ -189,10 +189,10 @@ class Engine:
         return anywhere if anywhere.hits and (anywhere.sure or not there.hits) else there
 
     def follow_up(self, text: str, last: str) -> str | None:
-        """The last question asked again for the towns a message names when it names nothing else
-        (「那下蜀镇呢」), or None when the message is a question of its own."""
-        places = towns_only(text, self.towns)
-        return asked_again(last, places, self.towns) if places else None
+        """The last question asked again for the towns or years a message names when it names nothing else
+        (「那下蜀镇呢」「2023年呢」), or None when the message is a question of its own."""
+        named = named_only(text, self.towns)
+        return asked_again(last, *named, self.towns) if named else None
 
     def _answer(self, q: Question, limit: int, offset: int) -> Answer:
         text = q.text
@@ -312,7 +312,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self.plans.under[lo + tied] == self.plans.asked(q.plans, q.years, lo + tied)
+        tense = self.plans.stated(lo + tied) == self.plans.asked(q.plans, q.years, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:

@@ -43,6 +43,15 @@ async def test_a_town_name_alone_asks_the_last_question_for_that_town(emu: Emula
     assert rows[-2:] == [("下蜀镇一般公共预算收入是多少？", "下蜀镇"), ("西夏墅镇一般公共预算收入是多少？", "西夏墅镇")]
 
 
+async def test_a_year_alone_asks_the_last_question_for_that_year(emu: Emulator, bot):
+    await ask(emu, 34, "下蜀镇一般公共预算收入是多少？")
+    text = (await ask(emu, 34, "2023年呢？"))["message"]["text"]
+    assert "接着上一个问题：下蜀镇2023年一般公共预算收入是多少" in text
+    assert "📍 <b>下蜀镇</b>" in text and "4.85亿元" in text
+    text = (await ask(emu, 34, "2024年的目标呢"))["message"]["text"]  # words of its own: a question, about 下蜀镇
+    assert "接着上一个问题" not in text and "（按下蜀镇查找" in text
+
+
 async def test_a_question_without_a_town_is_taken_to_be_about_the_chats_town(emu: Emulator, bot):
     await ask(emu, 32, "下蜀镇地区生产总值是多少")
     text = (await ask(emu, 32, "一般公共预算收入呢"))["message"]["text"]

@@ -17,15 +17,23 @@ LAST = "后白镇2025年地区生产总值是多少"
         ("下蜀呢", "下蜀镇2025年地区生产总值是多少"),  # an alias
         ("西夏墅镇的呢", "西夏墅镇2025年地区生产总值是多少"),
         ("還有西夏墅鎮和下蜀鎮呢", "西夏墅镇和下蜀镇2025年地区生产总值是多少"),  # traditional script, two towns
+        ("2024年呢？", "后白镇2024年地区生产总值是多少"),  # a year alone
+        ("那2023的呢", "后白镇2023年地区生产总值是多少"),
+        ("下蜀镇2023年呢", "下蜀镇2023年地区生产总值是多少"),  # a town and a year
     ],
 )
 def test_a_message_that_only_names_a_town_asks_the_last_question_for_it(engine: Engine, message: str, asked: str):
     assert engine.follow_up(message, LAST) == asked
 
 
-@pytest.mark.parametrize("message", ["下蜀镇的一般公共预算收入呢", "一般公共预算收入呢", "哪个镇呢", "谢谢"])
+@pytest.mark.parametrize("message", ["下蜀镇的一般公共预算收入呢", "一般公共预算收入呢", "哪个镇呢", "谢谢", "2024年GDP呢"])
 def test_a_message_with_words_of_its_own_is_not_a_follow_up(engine: Engine, message: str):
     assert engine.follow_up(message, LAST) is None
+
+
+def test_a_year_joins_a_question_that_named_none_after_its_towns(engine: Engine):
+    assert engine.follow_up("2023年呢", "下蜀镇一般公共预算收入是多少") == "下蜀镇2023年一般公共预算收入是多少"
+    assert engine.follow_up("2023年呢", "一般公共预算收入是多少") == "2023年一般公共预算收入是多少"
 
 
 def test_the_follow_up_is_answered_from_the_new_town(engine: Engine):

@@ -218,3 +218,13 @@ def test_a_question_about_a_planned_year_gets_the_plan_only_when_it_asks_about_p
     achieved = engine.search("下蜀镇2024年地区生产总值是多少？")
     assert not achieved.hits and achieved.reason == "only plans for that year"
     assert engine.search("下蜀镇2026年的目标是多少？").reason == "no report for that year"
+
+
+def test_a_passage_opening_on_its_targets_is_a_plan_whatever_its_heading(engine: Engine):
+    """下蜀镇's targets for 2024 open on 「今年全镇经济社会发展的预期目标是：」 under no heading of plans. Asked what
+    2023 brought, the review's 「预计完成一般公共预算收入4.85亿元」 answers, not the target 「超5亿元」; asked for
+    the target, the target."""
+    done = engine.search("下蜀镇2023年一般公共预算收入是多少？").lead[0]
+    assert "一般公共预算收入4.85亿元" in done.chunk.text
+    target = engine.search("下蜀镇今年一般公共预算收入的预期目标是多少？").lead[0]
+    assert "一般公共预算收入超5亿元" in target.chunk.text
