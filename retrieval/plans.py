@@ -69,11 +69,14 @@ class Plans:
             flags[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(chunks.docs[key // width], set()))
         return flags[where.reshape(-1)]
 
-    def stated(self, chunk_ids: np.ndarray) -> np.ndarray:
-        """Per chunk, whether it states plans: it stands under a heading of plans or opens on a lead-in naming one.
-        The lead-in is read for the few candidates of a question, not for the whole index at load."""
-        lead = np.array([bool(_PLAN_LEAD.match(self.chunks.text(i))) for i in chunk_ids.tolist()], dtype=bool)
-        return self.under[chunk_ids] | lead
+    def stated(self, chunk_ids: np.ndarray, read: np.ndarray) -> np.ndarray:
+        """Per chunk, whether it states plans: it stands under a heading of plans or, for the chunks also in read
+        (a question's best few candidates: texts are not read for the whole index), opens on a lead-in naming one."""
+        flags = self.under[chunk_ids].copy()
+        opens = {i for i in read.tolist() if _PLAN_LEAD.match(self.chunks.text(i))}
+        if opens:
+            flags |= np.isin(chunk_ids, list(opens))
+        return flags
 
     def prepare(self) -> None:
         """Mark the passages now (0.25 s at 1M chunks) rather than at the first question."""

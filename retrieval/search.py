@@ -37,6 +37,8 @@ PLACE_PREFERENCE = 10.0
 # plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
 # asks what was done, not what the next year's plan promises.
 TENSE_PREFERENCE = 0.5
+# The best this many candidates are read for a lead-in of targets (plans.Plans.stated); the rest go by heading.
+LEADS_READ = 20
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
 # A search of more chunks than this scores only those that can be among the CANDIDATES best (pruning.py):
 # below it, scoring every posting costs less than sorting out which to skip.
@@ -312,7 +314,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self.plans.stated(lo + tied) == self.plans.asked(q.plans, q.years, lo + tied)
+        tense = self.plans.stated(lo + tied, lo + top[:LEADS_READ]) == self.plans.asked(q.plans, q.years, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if q.wants is None and not q.places:
