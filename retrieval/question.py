@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .plans import PLAN, years_named
+from .plans import PLAN, SPAN, years_named
 from .corpus import Report
 from .quantities import wanted_unit
 from .tokenize import Tokenizer, normalize
@@ -29,6 +29,7 @@ class Question:
     towns: tuple[str, ...]  # the towns it names, in order
     years: frozenset[str]  # the years it names (a filter on reports)
     plans: bool  # it asks about plans (目标, 打算): a report planning the year it names may answer
+    span: bool  # it asks about several years together (这五年, 累计): a term's review answers rather than a year's
     words: tuple[str, ...]  # its index terms, town names taken out
     whole: tuple[str, ...]  # the terms of its whole words, without their parts
     chars: tuple[str, ...]  # its characters, for the characters field
@@ -113,6 +114,7 @@ def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meaning
         towns=tuple(named),
         years=frozenset(years_named(rest)),
         plans=bool(PLAN.search(rest)),
+        span=bool(SPAN.search(rest)),
         words=tuple(words),
         whole=tuple(tokenizer.words(rest)),
         chars=tuple(tokenizer.chars(rest + spelled)),

@@ -37,6 +37,9 @@ PLACE_PREFERENCE = 10.0
 # plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
 # asks what was done, not what the next year's plan promises.
 TENSE_PREFERENCE = 0.5
+# A question naming a year prefers passages of that year's part to those under a term's review (「五年来」), and
+# one about the years together (这五年, 累计) the review's, by this much, when the candidates have both.
+SPAN_PREFERENCE = 0.5
 # The best this many candidates are read for a lead-in of targets (plans.Plans.stated); the rest go by heading.
 LEADS_READ = 20
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
@@ -307,8 +310,9 @@ class Engine:
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
         """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩, one
-        naming a place (东岳村) passages that name it, and one about plans (or not) passages under a heading of
-        plans (or not) when the candidates have both."""
+        naming a place (东岳村) passages that name it, one about plans (or not) passages under a heading of
+        plans (or not), and one naming a year (or several together) passages of a year (or of a term's review),
+        when the candidates have both."""
         top = _best(positions, scores, CANDIDATES)
         if not len(top):
             return
@@ -317,6 +321,10 @@ class Engine:
         tense = self.plans.stated(lo + tied, lo + top[:LEADS_READ]) == self.plans.asked(q.plans, q.years, lo + tied)
         if not tense.all():
             scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
+        if q.years or q.span:
+            span = self.plans.spanning[lo + tied] == q.span
+            if not span.all():
+                scores[tied] *= (1 + SPAN_PREFERENCE * span).astype(np.float32)
         if q.wants is None and not q.places:
             return
         fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
