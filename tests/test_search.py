@@ -235,3 +235,9 @@ def test_a_year_is_answered_from_its_part_and_the_years_together_from_the_terms_
     assert "惠农补贴967.8万元" in year.chunk.text
     term = engine.search("后白镇这五年累计发放了多少惠农资金？").lead[0]
     assert "惠农资金超4800万元" in term.chunk.text and term.chunk.section.startswith("五年来")
+
+
+@pytest.mark.parametrize("question", ["镇江经开区去年有多少人新找到了工作？", "镇江经开区找到工作的有多少人", "镇江经开区多少人找到活干"])
+def test_employment_asked_in_everyday_words_finds_the_reports_jiuye(engine: Engine, question: str):
+    """找到工作 is what 就业 means (config/synonyms.txt); jieba cuts it apart, so it must be kept whole."""
+    assert "城镇新增就业" in top(engine, question).chunk.text
