@@ -5,13 +5,13 @@ A work report delivered early in a year reviews the year before and sets the tar
 a heading of their own (「二、2025年工作目标和主要任务」) that repeats the review's topics. A question about what a
 year achieved is answered from the review, one about plans (目标, 打算…) or about the year planned from the plans.
 A report at the end of a term also reviews the term (「五年来」「过去五年」), again on the same topics: a question
-naming one year is answered from that year's part, one about the years together (这五年, 累计) from the term's.
+naming one year is answered from that year's part, one about the years together (这五年, 五年来) from the term's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 
 import numpy as np
@@ -32,9 +32,10 @@ def years_named(text: str) -> set[str]:
 PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
 # A passage that opens on a lead-in naming a plan (「今年全镇经济社会发展的预期目标是：」) states plans whatever its
 # heading; not 预计, which in a review estimates what the year achieved (「预计完成一般公共预算收入4.85亿元」).
-# Several years together, in a heading (「五年来」「过去五年」「“十四五”以来」) or a question (「这五年」「累计」).
+# Several years together, in a heading (「五年来」「过去五年」「“十四五”以来」) or a question (「这五年」); not 累计,
+# which reports also say of one year (「全年累计接待游客」).
 SPAN = re.compile(r"[两二三四五六七八九十几多]年(?:来|内|间|以来)|过去的?[两二三四五六七八九十几]年|近[两二三四五六七八九十几]年"
-                  r"|这[两二三四五六七八九十几]年|十[一二三四五六七]五[”\"]?(?:期间|以来|时期)|(?:19|20)\d{2}年以来|这些年|累计")
+                  r"|这[两二三四五六七八九十几]年|十[一二三四五六七]五[”\"]?(?:期间|以来|时期)|(?:19|20)\d{2}年以来|这些年")
 _PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
 
 
@@ -62,25 +63,30 @@ class Plans:
         self.chunks = chunks  # the index's ChunkStore
         self.planned = {r.file: period_years(r.period)[1] for r in reports}
 
-    @cached_property
+    @property
     def under(self) -> np.ndarray:
         """Per chunk, whether its heading names a plan (目标, 安排…) or a year its report's period only plans."""
-        return self._by_heading(lambda heading, file: bool(
-            PLAN.search(heading) or years_named(heading) & self.planned.get(file, set())))
+        return self._marks[0]
 
-    @cached_property
+    @property
     def spanning(self) -> np.ndarray:
         """Per chunk, whether its heading reviews several years together (「五年来」)."""
-        return self._by_heading(lambda heading, file: bool(SPAN.search(heading)))
+        return self._marks[1]
 
-    def _by_heading(self, judge: Callable[[str, str], bool]) -> np.ndarray:
-        """Per chunk, judge(its headings, its report's file), judged once per report and heading for the whole
-        index at its first use."""
+    @cached_property
+    def _marks(self) -> tuple[np.ndarray, np.ndarray]:
+        """(under, spanning), judged once per report and heading for the whole index at its first use."""
         chunks = self.chunks
         width = len(chunks.sections)
         keys, where = np.unique(np.asarray(chunks.doc, dtype=np.int64) * width + chunks.section, return_inverse=True)
-        flags = np.array([judge(chunks.sections[key % width], chunks.docs[key // width]) for key in keys.tolist()], dtype=bool)
-        return flags[where.reshape(-1)]
+        plans = np.zeros(len(keys), dtype=bool)
+        spans = np.zeros(len(keys), dtype=bool)
+        for i, key in enumerate(keys.tolist()):
+            heading, file = chunks.sections[key % width], chunks.docs[key // width]
+            plans[i] = bool(PLAN.search(heading) or years_named(heading) & self.planned.get(file, set()))
+            spans[i] = bool(SPAN.search(heading))
+        where = where.reshape(-1)
+        return plans[where], spans[where]
 
     def stated(self, chunk_ids: np.ndarray, read: np.ndarray) -> np.ndarray:
         """Per chunk, whether it states plans: it stands under a heading of plans or, for the chunks also in read
@@ -93,8 +99,8 @@ class Plans:
 
     def prepare(self) -> None:
         """Mark the passages now (0.25 s at 1M chunks) rather than at the first question."""
-        self.under.flags.writeable = False
-        self.spanning.flags.writeable = False
+        for marks in self._marks:
+            marks.flags.writeable = False
 
     def asked(self, plans: bool, years: frozenset[str], chunk_ids: np.ndarray) -> np.ndarray:
         """Per chunk, whether a question is about plans for its report: it says so (plans) or names a year the

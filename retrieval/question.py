@@ -29,7 +29,7 @@ class Question:
     towns: tuple[str, ...]  # the towns it names, in order
     years: frozenset[str]  # the years it names (a filter on reports)
     plans: bool  # it asks about plans (目标, 打算): a report planning the year it names may answer
-    span: bool  # it asks about several years together (这五年, 累计): a term's review answers rather than a year's
+    span: bool  # it asks about several years together (这五年, 五年来): a term's review answers rather than a year's
     words: tuple[str, ...]  # its index terms, town names taken out
     whole: tuple[str, ...]  # the terms of its whole words, without their parts
     chars: tuple[str, ...]  # its characters, for the characters field

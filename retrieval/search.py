@@ -38,7 +38,7 @@ PLACE_PREFERENCE = 10.0
 # asks what was done, not what the next year's plan promises.
 TENSE_PREFERENCE = 0.5
 # A question naming a year prefers passages of that year's part to those under a term's review (「五年来」), and
-# one about the years together (这五年, 累计) the review's, by this much, when the candidates have both.
+# one about the years together (这五年, 五年来) the review's, by this much, when the candidates have both.
 SPAN_PREFERENCE = 0.5
 # The best this many candidates are read for a lead-in of targets (plans.Plans.stated); the rest go by heading.
 LEADS_READ = 20
@@ -146,6 +146,7 @@ class Engine:
         lexicon = Lexicon.from_folder(config_dir, [n for r in corpus.reports for n in r.names])
         tokenizer = Tokenizer(lexicon)
         index = load_index(corpus, tokenizer, cache_dir, rebuild)
+        rarity("的")  # jieba's own dictionary (0.09 s, 24 MB) loaded now, not at the first question
         vectors = load_vectors(Path(cache_dir) if cache_dir else None)
         meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
         engine = cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
