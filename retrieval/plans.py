@@ -30,12 +30,12 @@ def years_named(text: str) -> set[str]:
 
 # Words of a plan in report language (目标, 计划, 思路…): a period's part naming them only plans its years.
 PLAN = re.compile(r"目标|计划|打算|准备|预期|预计|力争|争取|规划|思路|安排|展望|设想")
-# A passage that opens on a lead-in naming a plan (「今年全镇经济社会发展的预期目标是：」) states plans whatever its
-# heading; not 预计, which in a review estimates what the year achieved (「预计完成一般公共预算收入4.85亿元」).
 # Several years together, in a heading (「五年来」「过去五年」「“十四五”以来」) or a question (「这五年」); not 累计,
 # which reports also say of one year (「全年累计接待游客」).
 SPAN = re.compile(r"[两二三四五六七八九十几多]年(?:来|内|间|以来)|过去的?[两二三四五六七八九十几]年|近[两二三四五六七八九十几]年"
                   r"|这[两二三四五六七八九十几]年|十[一二三四五六七]五[”\"]?(?:期间|以来|时期)|(?:19|20)\d{2}年以来|这些年")
+# A passage that opens on a lead-in naming a plan (「今年全镇经济社会发展的预期目标是：」) states plans whatever its
+# heading; not 预计, which in a review estimates what the year achieved (「预计完成一般公共预算收入4.85亿元」).
 _PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
 
 

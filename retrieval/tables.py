@@ -21,7 +21,7 @@ LABEL_MAX = 40  # a row's label is at most a heading's length
 VALUE_MAX = 16  # a value or a column's heading is short
 _SENTENCE = re.compile(r"[。！？；]")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_UNIT = "|".join(sorted(map(re.escape, [*FAMILY, "万元", "亿元", "万美元", "万人"]), key=len, reverse=True))
+_UNIT = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
 # A unit a heading or label states: 「（亿元）」「(%)」, or a trailing 「%」 (增长%).
 _STATED_UNIT = re.compile(rf"\s*(?:[（(]\s*((?:十|百|千|万|亿)*(?:{_UNIT}))\s*[）)]|(%))\s*$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
