@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .pages import repair
-from .tables import CELL, MOST_COLUMNS, rows_of_cells, sentences
+from .tables import CELL, MOST_COLUMNS, rows_of_cells, sentences, strip
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 CJK = HAN + "\u3000-\u303f\uff00-\uffef“”‘’—…·"
@@ -166,7 +166,7 @@ def clean_report(text: str) -> list[Paragraph]:
             paragraphs.append(Paragraph(headings() + ((lead,) if lead else ()), body))
         buffer, lead = "", ""
 
-    lines = [normalize_width(raw).strip() for raw in repair(text).splitlines()]
+    lines = [strip(normalize_width(raw)) for raw in repair(text).splitlines()]
     lines = [line for line in lines if line and not (_ONLY_QUOTES.match(line) or _BYLINE.match(line))]
     tables, cells = _tables(lines)
     inside = {i for start, (end, _) in tables.items() for i in range(start, end)}

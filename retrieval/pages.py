@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from .tables import CELL, strip
+
 PAGE_BREAK = "\f"
 # 「- 3 -」「— 3 —」「第3页」「第 3 页 共 12 页」「3/12」「Page 3」, alone on a line.
 PAGE_NUMBER = re.compile(
@@ -49,18 +51,20 @@ def _width(lines: list[str]) -> int:
 
 def _unwrap(lines: list[str], full: int | None = None) -> list[str]:
     """Join a line that fills the width (by default the longest line's) and stops mid-sentence to the one after it.
-    A paragraph's first line fills the width with its indent (「　　坚持…」), which the line joined loses."""
+    A paragraph's first line fills the width with its indent (「　　坚持…」), which the line joined loses. A table's
+    row is never joined."""
     if not lines:
         return lines
     full = full or max(len(line) for line in lines)
     out: list[str] = []
     joining = False
     for line in lines:
-        if joining:
+        row = CELL in line  # a table's row, as the extractors write it: a line of its own
+        if joining and not row:
             out[-1] += line.strip()
         else:
-            out.append(line.strip())
-        joining = len(line) >= WRAP_SHARE * full and not _ENDS.search(line)
+            out.append(strip(line))
+        joining = len(line) >= WRAP_SHARE * full and not _ENDS.search(line) and not row
     return out
 
 
@@ -68,10 +72,10 @@ def repair(text: str) -> str:
     """The text with page numbers, running headers/footers and page-end line breaks removed."""
     if PAGE_BREAK not in text:
         lines = [line for line in text.split("\n") if not PAGE_NUMBER.match(line)]
-        printed = [line.rstrip() for line in lines if line.strip()]
+        printed = [line.rstrip(" \r\u3000\xa0") for line in lines if line.strip()]
         width = _width(printed)
         return "\n".join(_unwrap(printed, width) if width else lines)
-    pages = [[l.strip() for l in page.splitlines() if l.strip() and not PAGE_NUMBER.match(l)] for page in text.split(PAGE_BREAK)]
+    pages = [[strip(l) for l in page.splitlines() if l.strip() and not PAGE_NUMBER.match(l)] for page in text.split(PAGE_BREAK)]
     running = _running(pages) if len(pages) >= 3 else set()
     lines = [line for page in pages for line in page if line not in running]
     return "\n".join(_unwrap(lines))

@@ -27,6 +27,11 @@ _STATED_UNIT = re.compile(rf"\s*(?:[（(]\s*((?:十|百|千|万|亿)*(?:{_UNIT})
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+def strip(line: str) -> str:
+    """The line without the spaces around it; a table's row keeps its empty first and last cells."""
+    return line.strip(" \r\n\u3000\xa0") if CELL in line else line.strip()
+
+
 def rows_of_cells(lines: list[str], least: int) -> tuple[list[list[str]], int] | None:
     """A table given one cell per line from lines[0] on (a PDF's text), and how many lines it takes: the column
     count whose rows, after a first row of headings, each open with a label and hold numbers for the most lines,

@@ -4,6 +4,10 @@ its figures named by their column and in their unit, where the table stands in t
 from __future__ import annotations
 
 import io
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrieval.cleaning import clean_report
 from retrieval.extract import extract
@@ -80,3 +84,24 @@ def test_short_lines_that_do_not_make_a_table_stay_text():
     assert [p.text for p in clean_report(text)][-1].endswith("全年签约项目14个。")
     spaced = "全年 完成 投资 12 亿元\n新建 道路 3 条\n改造 小区 4 个\n惠及 900 户。"  # words apart, no headings
     assert [p.text for p in clean_report(spaced)] == ["全年完成投资12亿元新建道路3条改造小区4个惠及900户。"]
+
+
+CELLS = st.text(alphabet=st.sampled_from("地区生产总值亿元人（）%0123456789. \t年"), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_any_table_is_read_without_error_and_keeps_every_figure(rows):
+    rows = [[cell.replace("\t", " ") for cell in row] for row in rows]
+    text = "".join(sentences(rows)).replace(" ", "")
+    figures = [cell.strip() for row in rows[1:] for cell in row[1:] if re.fullmatch(r"\d+(?:\.\d+)?", cell.strip())]
+    assert all(figure in text for figure in figures)
+    page = "\n".join(["全年完成地区生产总值38.6亿元。", *("\t".join(row) for row in rows), "全年新增就业120人。"])
+    assert clean_report(page)[-1].text.endswith("全年新增就业120人。")
+
+
+def test_a_table_whose_corner_cell_is_empty_keeps_its_columns():
+    rows = ["\t2023年\t2024年", "地区生产总值（亿元）\t36.3\t38.6", "一般公共预算收入（亿元）\t1.82\t1.92"]
+    text = "\n".join([BEFORE, *rows, "全年新增市场主体2137户。"])
+    assert [p.text for p in clean_report(text)][1:3] == [
+        "地区生产总值：2023年36.3亿元，2024年38.6亿元。", "一般公共预算收入：2023年1.82亿元，2024年1.92亿元。"]
