@@ -50,13 +50,20 @@ def report_pdf(text: str, header: str = "", columns: int = 1, page_number: str =
     return out.getvalue()
 
 
-def report_docx(text: str) -> bytes:
-    """A .docx with one paragraph per line of the text."""
+def report_docx(text: str, table: tuple[str, list[list[str]]] | None = None) -> bytes:
+    """A .docx with one paragraph per line of the text, and a captioned table (caption, rows) after its third line."""
     import docx
 
     document = docx.Document()
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines()):
         document.add_paragraph(line)
+        if table and number == 2:
+            caption, rows = table
+            document.add_paragraph(caption)
+            grid = document.add_table(rows=0, cols=len(rows[0]))
+            for row in rows:
+                for cell, value in zip(grid.add_row().cells, row):
+                    cell.text = value
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

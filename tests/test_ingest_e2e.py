@@ -80,14 +80,24 @@ async def test_a_docx_answers_the_same_question_as_its_txt(emu: Emulator, bot, s
 
 async def test_a_text_saved_in_gbk_is_read_and_stored_as_utf8(emu: Emulator, bot, seeds: Path):
     """A report saved on a Chinese Windows machine: GB18030 (GBK), no byte order mark."""
-    text = NEW_TOWN.replace("茅山", "白兔")
-    preview = await upload_preview(emu, ADMIN, "baitu.txt", text.encode("gbk"))
-    assert "镇/街道：白兔镇" in preview["message"]["text"]
+    text = NEW_TOWN.replace("茅山", "宝堰")
+    preview = await upload_preview(emu, ADMIN, "baoyan.txt", text.encode("gbk"))
+    assert "镇/街道：宝堰镇" in preview["message"]["text"]
     replies = await press(emu, ADMIN, preview, "✅ 加入")
-    assert "新增：baitu.txt" in replies[0]
-    assert (seeds / "baitu.txt").read_text(encoding="utf-8") == text
-    reply = await question(emu, 5, "白兔镇2025年地区生产总值是多少")
-    assert "66.11亿元" in reply and "📍 <b>白兔镇" in reply
+    assert "新增：baoyan.txt" in replies[0]
+    assert (seeds / "baoyan.txt").read_text(encoding="utf-8") == text
+    reply = await question(emu, 5, "宝堰镇2025年地区生产总值是多少")
+    assert "66.11亿元" in reply and "📍 <b>宝堰镇" in reply
+
+
+async def test_a_figure_only_a_docx_table_gives_is_quoted_from_its_row(emu: Emulator, bot, seeds: Path):
+    table = ("表1 主要经济指标", [["指标", "2024年", "2025年"], ["一般公共预算收入（亿元）", "1.02", "1.09"]])
+    preview = await upload_preview(emu, ADMIN, "biancheng.docx", report_docx(NEW_TOWN.replace("茅山", "边城"), table))
+    replies = await press(emu, ADMIN, preview, "✅ 加入")
+    assert "新增：biancheng.txt" in replies[0]
+    reply = await question(emu, 5, "边城镇2024年一般公共预算收入是多少？")
+    assert "<b>一般公共预算收入</b>：<b>2024</b>年1.02亿元，2025年1.09亿元。" in reply
+    assert "📍 <b>边城镇</b>" in reply and "表1主要经济指标" in reply  # the row under the table's caption
 
 
 def web_page(text: str) -> bytes:
