@@ -39,6 +39,15 @@ SPAN = re.compile(r"[两二三四五六七八九十几多]年(?:来|内|间|以�
 _PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
 
 
+# A passage under a heading of plans (「二、2025年工作目标和主要任务」) scores this much more for a question about
+# plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
+# asks what was done, not what the next year's plan promises.
+TENSE_PREFERENCE = 0.5
+# A question naming a year prefers passages of that year's part to those under a term's review (「五年来」), and
+# one about the years together (这五年, 五年来) the review's, by this much.
+SPAN_PREFERENCE = 0.5
+
+
 def period_years(period: str) -> tuple[set[str], set[str]]:
     """(the years a report's period reviews, the years it only plans): 「2023年，及2024年目标」 gives
     ({2023}, {2024}); a report delivered early in a year says 今年 for the year it plans."""
@@ -96,6 +105,21 @@ class Plans:
         if opens:
             flags |= np.isin(chunk_ids, list(opens))
         return flags
+
+    def preference(self, plans: bool, years: frozenset[str], span: bool, candidates: np.ndarray,
+                   read: np.ndarray) -> np.ndarray:
+        """Per candidate, the factor a question's time gives its score: passages of plans for a question about
+        plans (and the others for one that is not), of a term's review for one about several years (and the
+        others for one naming a year), each only when the candidates have both kinds. read: see stated."""
+        factor = np.ones(len(candidates), dtype=np.float32)
+        tense = self.stated(candidates, read) == self.asked(plans, years, candidates)
+        if not tense.all():
+            factor *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
+        if years or span:
+            spanned = self.spanning[candidates] == span
+            if not spanned.all():
+                factor *= (1 + SPAN_PREFERENCE * spanned).astype(np.float32)
+        return factor
 
     def prepare(self) -> None:
         """Mark the passages now (0.25 s at 1M chunks) rather than at the first question."""

@@ -33,13 +33,6 @@ NUMBER_PREFERENCE = 1.0  # a passage with the number asked for scores this much 
 # A passage naming the places the question names (东岳村) scores this much more: in effect those passages
 # come first, as a filter would put them, but when none names the place the best of the rest still answer.
 PLACE_PREFERENCE = 10.0
-# A passage under a heading of plans (「二、2025年工作目标和主要任务」) scores this much more for a question about
-# plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
-# asks what was done, not what the next year's plan promises.
-TENSE_PREFERENCE = 0.5
-# A question naming a year prefers passages of that year's part to those under a term's review (「五年来」), and
-# one about the years together (这五年, 五年来) the review's, by this much, when the candidates have both.
-SPAN_PREFERENCE = 0.5
 # The best this many candidates are read for a lead-in of targets (plans.Plans.stated); the rest go by heading.
 LEADS_READ = 20
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
@@ -319,13 +312,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        tense = self.plans.stated(lo + tied, lo + top[:LEADS_READ]) == self.plans.asked(q.plans, q.years, lo + tied)
-        if not tense.all():
-            scores[tied] *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
-        if q.years or q.span:
-            span = self.plans.spanning[lo + tied] == q.span
-            if not span.all():
-                scores[tied] *= (1 + SPAN_PREFERENCE * span).astype(np.float32)
+        scores[tied] *= self.plans.preference(q.plans, q.years, q.span, lo + tied, lo + top[:LEADS_READ])
         if q.wants is None and not q.places:
             return
         fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
