@@ -246,3 +246,8 @@ def test_employment_asked_in_everyday_words_finds_the_reports_jiuye(engine: Engi
 @pytest.mark.parametrize("question", ["下蜀镇经济规模多大", "下蜀镇经济体量有多大", "下蜀镇整个经济盘子有多大"])
 def test_the_size_of_the_economy_in_other_words_is_its_gdp(engine: Engine, question: str):
     assert "地区生产总值90亿元" in top(engine, question).chunk.text
+
+
+def test_standard_abbreviations_of_report_statistics_find_their_full_names(engine: Engine):
+    assert "高新技术企业" in top(engine, "后白镇新增了多少家高企？").chunk.text
+    assert engine.tokenizer.terms("社零是多少") == ["社会消费品零售总额"]  # jieba alone cuts 社零是
