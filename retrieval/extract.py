@@ -20,6 +20,7 @@ PAGE_BREAK = "\f"
 DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
 HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
+HEADING_MOST = 60  # a .docx paragraph in a heading's style is a heading up to this length
 TABLE_CELL_MAX = 60  # a web page's table with a longer cell lays out the page rather than holding figures
 ARTICLE_SHARE = 0.6
 TXT_SNIFF = 64_000  # the bytes of a text that is not UTF-8 that chardet reads to name its encoding
@@ -62,7 +63,8 @@ def check_zip(data: bytes) -> None:
 
 
 def docx_text(data: bytes) -> list[str]:
-    """Paragraphs and tables in document order, as one page: a table's row a line, its cells joined by CELL."""
+    """Paragraphs and tables in document order, as one page: a heading (by its style) marked as in Markdown, a
+    table's row a line, its cells joined by CELL."""
     check_zip(data)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -77,8 +79,19 @@ def docx_text(data: bytes) -> list[str]:
         if isinstance(block, Table):
             lines += [CELL.join(" ".join(cell.text.split()) for cell in row.cells) for row in block.rows]
         else:
-            lines.append(block.text)
+            level = _heading_level(block.style.name if block.style is not None else "")
+            heading = level and 0 < len(block.text.strip()) <= HEADING_MOST  # a long one is text in a heading's style
+            lines.append(f"{'#' * level} {block.text.strip()}" if heading else block.text)
     return ["\n".join(lines)]
+
+
+def _heading_level(style: str) -> int:
+    """A paragraph style's heading level as cleaning reads Markdown (# the title, ## a part, ### a section…), 0 for
+    body text: a heading known by its style needs no 「一、」, which Word's own numbering leaves out of the text."""
+    if re.fullmatch(r"(?i)title|标题", style.strip()):
+        return 1
+    match = re.fullmatch(r"(?i)(?:heading|标题)\s*([1-5])", style.strip())
+    return int(match.group(1)) + 1 if match else 0
 
 
 def html_text(data: bytes) -> list[str]:

@@ -24,6 +24,7 @@ PAGE_NUMBER = re.compile(
 # A line ends a sentence with its punctuation, maybe inside closing quotes: a closing quote alone does not
 # (「…荣获“河北省卫生乡镇”」 wraps on to the next line).
 _ENDS = re.compile(r"[。！？!?；;：:…][\"”’）)」』]*$")
+_MARKED_HEADING = re.compile(r"^\s*#{1,6} ")  # a heading as an extractor marks it (Markdown, from a .docx's styles)
 EDGE_LINES = 2  # a running header or footer is among the first or last lines of a page
 WRAP_SHARE = 0.85  # a line this close to the page's full width was wrapped, not ended
 PRINTED_WIDTH = 120  # at most this many characters fill a printed line; paragraphs run longer
@@ -52,19 +53,19 @@ def _width(lines: list[str]) -> int:
 def _unwrap(lines: list[str], full: int | None = None) -> list[str]:
     """Join a line that fills the width (by default the longest line's) and stops mid-sentence to the one after it.
     A paragraph's first line fills the width with its indent (「　　坚持…」), which the line joined loses. A table's
-    row is never joined."""
+    row and a marked heading are never joined."""
     if not lines:
         return lines
     full = full or max(len(line) for line in lines)
     out: list[str] = []
     joining = False
     for line in lines:
-        row = CELL in line  # a table's row, as the extractors write it: a line of its own
-        if joining and not row:
+        alone = CELL in line or bool(_MARKED_HEADING.match(line))  # a table's row, a heading the extractor marked
+        if joining and not alone:
             out[-1] += line.strip()
         else:
             out.append(strip(line))
-        joining = len(line) >= WRAP_SHARE * full and not _ENDS.search(line) and not row
+        joining = len(line) >= WRAP_SHARE * full and not _ENDS.search(line) and not alone
     return out
 
 

@@ -105,3 +105,19 @@ def test_a_table_whose_corner_cell_is_empty_keeps_its_columns():
     text = "\n".join([BEFORE, *rows, "全年新增市场主体2137户。"])
     assert [p.text for p in clean_report(text)][1:3] == [
         "地区生产总值：2023年36.3亿元，2024年38.6亿元。", "一般公共预算收入：2023年1.82亿元，2024年1.92亿元。"]
+
+
+def test_a_docx_heading_is_known_by_its_style_without_its_number():
+    """Word numbers 「一、」「二、」 itself, outside the text: 「2024年工作回顾」 alone reads as a line with a year, not a
+    heading, and the review and the plans would run together."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("青山镇政府工作报告", level=0)
+    for heading, text in (("2024年工作回顾", "全年新建口袋公园9个。"), ("2025年工作安排", "新建口袋公园12个。")):
+        document.add_heading(heading, level=1)
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert paragraphs("report.docx", buffer.getvalue()) == [
+        (("2024年工作回顾",), "全年新建口袋公园9个。"), (("2025年工作安排",), "新建口袋公园12个。")]
