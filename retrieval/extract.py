@@ -106,6 +106,7 @@ def html_text(data: bytes) -> list[str]:
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
     _rows_as_lines(soup)
+    _headings_marked(soup)
     visible = (soup.body or soup).get_text("\n")
     if not HAN.search(visible):  # no report to find (ingest.py says so); readability would log a traceback
         return [visible]
@@ -131,6 +132,15 @@ def _rows_as_lines(soup) -> None:
         caption = table.find("caption")
         lines = [caption.get_text(" ", strip=True)] if caption else []
         table.replace_with("\n" + "\n".join([*lines, *rows]) + "\n")
+
+
+def _headings_marked(soup) -> None:
+    """Each <h2>–<h6> as a Markdown heading line (## …), as a .docx heading by its style: 「2024年工作回顾」 alone, with
+    its year, would read as a line of text. <h1> stays: it heads the page and titles the report."""
+    for tag in soup.find_all(["h2", "h3", "h4", "h5", "h6"]):
+        text = tag.get_text(" ", strip=True)
+        if 0 < len(text) <= HEADING_MOST:
+            tag.replace_with(f"\n{'#' * int(tag.name[1])} {text}\n")
 
 
 def txt_text(data: bytes) -> list[str]:

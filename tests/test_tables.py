@@ -121,3 +121,10 @@ def test_a_docx_heading_is_known_by_its_style_without_its_number():
     document.save(buffer)
     assert paragraphs("report.docx", buffer.getvalue()) == [
         (("2024年工作回顾",), "全年新建口袋公园9个。"), (("2025年工作安排",), "新建口袋公园12个。")]
+
+
+def test_a_web_pages_headings_are_known_by_their_tags():
+    body = "".join(f"<h2>{h}</h2><p>{t}</p>" for h, t in (("2024年工作回顾", "全年新建口袋公园9个。"), ("2025年工作安排", "新建口袋公园12个。")))
+    page = f"<html><body><h1>青山镇政府工作报告</h1>{body}</body></html>"
+    assert paragraphs("report.html", page.encode()) == [
+        (("2024年工作回顾",), "全年新建口袋公园9个。"), (("2025年工作安排",), "新建口袋公园12个。")]
