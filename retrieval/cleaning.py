@@ -85,11 +85,13 @@ def _heading_level(line: str, first: bool) -> tuple[int, str] | None:
 
 
 def _cell_runs(lines: list[str]) -> list[tuple[int, int]]:
-    """[start, end) of each run of lines that are a table's cells, one per line (see CELL_RUN)."""
+    """[start, end) of each run of lines that are a table's cells, one per line (see CELL_RUN); a row of cells
+    (CELL) is no cell."""
     runs: list[tuple[int, int]] = []
     start = None
     for i, line in enumerate([*lines, ""]):
-        if line and len(line) <= CELL_MAX and not _ENDS_SENTENCE.search(line) and not _HAS_SENTENCE_END.search(line):
+        if (line and len(line) <= CELL_MAX and CELL not in line and not _ENDS_SENTENCE.search(line)
+                and not _HAS_SENTENCE_END.search(line)):
             start = i if start is None else start
             continue
         if start is not None and i - start >= CELL_RUN:
@@ -121,8 +123,9 @@ def _tables(lines: list[str]) -> tuple[dict[int, tuple[int, list[str]]], set[int
         start = max(end, start + 1)
     loose: set[int] = set()
     taken = 0
+    rows_found = {i for start, (end, _) in found.items() for i in range(start, end)}
     for start, end in _cell_runs(lines):
-        if start < taken:  # the rows of a table found from an earlier run
+        if start < taken or start in rows_found:  # the rows of a table found already
             continue
         table = rows_of_cells(lines[start : start + MOST_COLUMNS * TABLE_ROWS], end - start)
         if table:

@@ -128,3 +128,9 @@ def test_a_web_pages_headings_are_known_by_their_tags():
     page = f"<html><body><h1>青山镇政府工作报告</h1>{body}</body></html>"
     assert paragraphs("report.html", page.encode()) == [
         (("2024年工作回顾",), "全年新建口袋公园9个。"), (("2025年工作安排",), "新建口袋公园12个。")]
+
+
+def test_short_rows_apart_by_spaces_are_not_read_again_as_cells_one_per_line():
+    rows = ["项目 甲村 乙村", "道路 12 15", "桥梁 3 4", "公园 9 8", "广场 2 3", "学校 4 5"]
+    text = "\n".join([BEFORE, *rows, "全年新增市场主体2137户。"])
+    assert [p.text for p in clean_report(text)][1:3] == ["道路：甲村12，乙村15。", "桥梁：甲村3，乙村4。"]
