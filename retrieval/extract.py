@@ -22,12 +22,12 @@ DOCX_MAX_RATIO = 100
 HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
 HEADING_MOST = 60  # a .docx paragraph in a heading's style is a heading up to this length
 TABLE_CELL_MAX = 60  # a web page's table with a longer cell lays out the page rather than holding figures
-ARTICLE_SHARE = 0.6
+ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged
 TXT_SNIFF = 64_000  # the bytes of a text that is not UTF-8 that chardet reads to name its encoding
 # The encodings chardet may name for a Chinese text, each decoded by the codec that covers its family
 # (GB18030 reads GBK and GB2312; Big5-HKSCS reads Big5; the BOM says UTF-16's byte order).
 CHINESE_ENCODINGS = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "big5": "big5hkscs",
-                     "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}  # a web page's article holds at least this share of its Chinese text, or it was misjudged
+                     "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
 
 
 class ExtractError(ValueError):
@@ -79,13 +79,13 @@ def docx_text(data: bytes) -> list[str]:
         if isinstance(block, Table):
             lines += [CELL.join(" ".join(cell.text.split()) for cell in row.cells) for row in block.rows]
         else:
-            level = _heading_level(block.style.name if block.style is not None else "")
+            level = _style_level(block.style.name if block.style is not None else "")
             heading = level and 0 < len(block.text.strip()) <= HEADING_MOST  # a long one is text in a heading's style
             lines.append(f"{'#' * level} {block.text.strip()}" if heading else block.text)
     return ["\n".join(lines)]
 
 
-def _heading_level(style: str) -> int:
+def _style_level(style: str) -> int:
     """A paragraph style's heading level as cleaning reads Markdown (# the title, ## a part, ### a section…), 0 for
     body text: a heading known by its style needs no 「一、」, which Word's own numbering leaves out of the text."""
     if re.fullmatch(r"(?i)title|标题", style.strip()):

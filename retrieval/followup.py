@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .plans import YEAR
 from .question import DETERMINERS, TOWN_SUFFIXES, TownMatcher
 from .tokenize import normalize
 
@@ -20,7 +21,7 @@ _FUNCTION_WORDS = re.compile(r"那么|那|还有|另外|再|又|也|和|与|及|
 _PLACE = re.compile(rf"[\u4e00-\u9fff]{{1,8}}(?:{'|'.join(TOWN_SUFFIXES)})")
 # A year in a follow-up (「2023年呢」, also 「2023呢」) and in the question asked again (「2025年」).
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?(?!\d)")
-_YEAR_ASKED = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
+_YEAR_ASKED = re.compile(YEAR.pattern + r"\s*年")
 
 
 def named_only(text: str, towns: TownMatcher) -> tuple[tuple[str, ...], tuple[str, ...]] | None:

@@ -37,8 +37,6 @@ SPAN = re.compile(r"[两二三四五六七八九十几多]年(?:来|内|间|以�
 # A passage that opens on a lead-in naming a plan (「今年全镇经济社会发展的预期目标是：」) states plans whatever its
 # heading; not 预计, which in a review estimates what the year achieved (「预计完成一般公共预算收入4.85亿元」).
 _PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
-
-
 # A passage under a heading of plans (「二、2025年工作目标和主要任务」) scores this much more for a question about
 # plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
 # asks what was done, not what the next year's plan promises.
@@ -66,7 +64,8 @@ def report_years(report: Report) -> list[str]:
 
 
 class Plans:
-    """Per report the years it only plans, and per chunk whether it stands under a heading of plans."""
+    """Per report the years it only plans; per chunk whether it stands under a heading of plans or of a term's
+    review; and the preference a question's time gives its candidates."""
 
     def __init__(self, chunks, reports: Sequence[Report]) -> None:
         self.chunks = chunks  # the index's ChunkStore
