@@ -27,9 +27,11 @@ _APPROXIMATE = re.compile(rf"(?<=\d)[余多](?=[{HAN}])")
 
 
 @lru_cache(maxsize=1)
-def _general() -> rjieba.Jieba:
-    """jieba's own dictionary, without the words a Tokenizer adds (which it gives a high frequency to keep whole)."""
-    return rjieba.Jieba()
+def _general() -> tuple[rjieba.Jieba, float]:
+    """jieba's own dictionary, without the words a Tokenizer adds (which it gives a high frequency to keep whole),
+    and the log frequency of its commonest word, 的."""
+    general = rjieba.Jieba()
+    return general, math.log1p(general.suggest_freq("的"))
 
 
 @lru_cache(maxsize=65536)
@@ -37,9 +39,9 @@ def rarity(word: str) -> float:
     """How rare a word is in general Chinese, 0 (the commonest, 的) to 1 (not in jieba's dictionary): its
     frequency there, on a log scale. A paraphrase's passage often lacks a common word of the question (孩子,
     找到), seldom a rare one (鸭梨, 户籍)."""
-    general = _general()
+    general, commonest = _general()
     frequency = general.suggest_freq(word) if general.has_word(word) else 0  # a dictionary word's own frequency
-    return max(0.0, 1 - math.log1p(frequency) / math.log1p(general.suggest_freq("的")))
+    return max(0.0, 1 - math.log1p(frequency) / commonest)
 
 
 def _for_cutting(text: str) -> str:

@@ -1,7 +1,7 @@
 """The measure words and units of Chinese reports, in families: what a number in a passage or table counts."""
 
-# Measure words and units of Chinese reports, in families: a question's unit is answered by its family
-# (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese, not any report's wording.
+# A question's unit is answered by its family (多少钱 by 万元 or 美元, 多大面积 by 亩 or 平方米). General Chinese,
+# not any report's wording.
 UNIT_FAMILIES = {
     "area": ("平方公里", "平方米", "公顷", "亩"),
     "money": ("美元", "元"),
