@@ -4,7 +4,9 @@ A field is searched with the question's terms of the same kind, so reports and
 questions always meet through one analyzer (as whoosh declares a field with its
 analyzer). A field without a source of its own is scored on another field's
 postings: the semantic field asks the sentence's words with the question's
-neighbours in meaning instead of its own words, at no cost in index size.
+neighbours in meaning instead of its own words, and the spelled field asks its
+characters with those of the question's words no report uses, at no cost in
+index size.
 """
 
 from __future__ import annotations
@@ -31,5 +33,6 @@ FIELDS = (
     FieldSpec("chars", 0.2, question="chars", source="text", cut="chars"),
     FieldSpec("context", 0.3, question="words", source="section"),
     FieldSpec("meaning", 1.0, question="neighbours", postings="words"),
+    FieldSpec("spelled", 1.0, question="spelled", postings="chars"),
 )
 INDEXED = tuple(f for f in FIELDS if f.source)  # the fields a build writes postings for

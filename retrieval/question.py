@@ -8,6 +8,7 @@ question has: the town names are a filter, not words to match, and 「多少亩�
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from .plans import PLAN, SPAN, years_named
@@ -35,6 +36,7 @@ class Question:
     chars: tuple[str, ...]  # its characters, for the characters field
     wants: str | None  # a unit family (see quantities.UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
+    spelled: dict[str, float]  # the characters of its words the reports never use -> their share of such a word
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
 
@@ -101,10 +103,27 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
     return found
 
 
-def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None) -> Question:
+def spelled_out(words: list[str], used: Container[str]) -> dict[str, float]:
+    """The characters of the words (of two Chinese characters or more) that the reports never use, each a 1/n share
+    of its word: a compound's characters carry its meaning, so 托儿 finds 托位 and 厕所 finds 户厕 by them, together
+    counting as the word would."""
+    shares: dict[str, float] = {}
+    for word in dict.fromkeys(words):
+        if len(word) > 1 and _HAN.match(word) and word not in used:
+            for char in word:
+                shares[char] = shares.get(char, 0.0) + 1 / len(word)
+    return shares
+
+
+def parse(
+    text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None,
+    used: Container[str] = frozenset(),
+) -> Question:
+    """used: the terms the reports use (the index's vocabulary)."""
     named, rest = towns.find(normalize(text))
     words = tokenizer.terms(rest)
-    near = meanings.neighbours(tokenizer.words(rest)) if meanings else {}
+    whole = tokenizer.words(rest)
+    near = meanings.neighbours(whole) if meanings else {}
     # A synonym counts in the characters field as the word the reports use (its group's first):
     # 「GDP是多少」 leans to 地区生产总值 as 「地区生产总值是多少」 does.
     canonical = tokenizer.lexicon.canonical
@@ -116,10 +135,11 @@ def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meaning
         plans=bool(PLAN.search(rest)),
         span=bool(SPAN.search(rest)),
         words=tuple(words),
-        whole=tuple(tokenizer.words(rest)),
+        whole=tuple(whole),
         chars=tuple(tokenizer.chars(rest + spelled)),
         wants=wanted_unit(rest),
         places=tuple(dict.fromkeys(places(tokenizer, rest))),
         neighbours={term: sim for term, (_, sim) in near.items()},
         stands_for={term: word for term, (word, _) in near.items()},
+        spelled=spelled_out(whole, used),
     )

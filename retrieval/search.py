@@ -177,7 +177,7 @@ class Engine:
     def search(self, text: str, limit: int = 3, offset: int = 0, assume: tuple[str, ...] = ()) -> Answer:
         """The answer to a question. assume: the towns a chat was talking about; a question naming no town
         prefers them (their best passage when it answers, else the best passage anywhere when that does)."""
-        q = parse(text, self.towns, self.tokenizer, self.meanings)
+        q = parse(text, self.towns, self.tokenizer, self.meanings, self.index.vocab)
         assume = tuple(t for t in assume if t in self.towns.town_of.values())
         if not assume or q.towns or q.other_towns:
             return self._answer(q, limit, offset)
@@ -291,10 +291,11 @@ class Engine:
     def _score(self, query: dict[str, Counter[int]], searched: Searched, pruned: bool) -> np.ndarray:
         """The chunks' scores over [lo, hi), 0 outside the chunks searched; pruned: exact for the CANDIDATES best
         (and their ties) only, the rest 0, when that many chunks are searched that it pays."""
-        terms = [
-            Term(self.index.fields[spec.scored_on], term, spec.weight * count)
-            for spec in FIELDS for term, count in query[spec.name].items()
-        ]
+        weights: Counter[tuple[str, int]] = Counter()  # fields on the same postings ask one list once
+        for spec in FIELDS:
+            for term, count in query[spec.name].items():
+                weights[spec.scored_on, term] += spec.weight * count
+        terms = [Term(self.index.fields[field], term, weight) for (field, term), weight in weights.items()]
         if pruned and searched.n > self.prune_above:
             return score_best(terms, searched.lo, searched.hi, searched.mask, CANDIDATES)
         scores = score_all(terms, searched.lo, searched.hi)

@@ -7,7 +7,7 @@ import pytest
 from retrieval import Engine
 from retrieval.plans import period_years
 from retrieval.quantities import number_fits, quantity_bits, wanted_unit
-from retrieval.question import parse, places
+from retrieval.question import parse, places, spelled_out
 
 
 def top(engine: Engine, question: str):
@@ -195,6 +195,12 @@ def test_a_question_naming_a_village_gets_the_passage_that_names_it(engine: Engi
     # BM25 alone puts two passages about 荣誉 first; only the third names 东岳村.
     answer = engine.search("东岳村获得了什么荣誉？")
     assert answer.hits and "东岳村" in answer.hits[0].chunk.text
+
+
+def test_only_the_words_no_report_uses_are_spelled_out_by_their_characters():
+    assert spelled_out(["托儿", "面积", "新", "12345", "高科技"], used={"面积"}) == {
+        "托": 0.5, "儿": 0.5, "高": 1 / 3, "科": 1 / 3, "技": 1 / 3,
+    }
 
 
 def test_whole_words_are_the_words_without_their_parts(engine: Engine):
