@@ -27,7 +27,10 @@ _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
     (re.compile(rf"多少钱|多少[\u4e00-\u9fff]{{0,4}}?(?:{_MONEY})|(?:{_MONEY})(?:{_LINKING})*多少"), "money"),
     (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
     (re.compile(r"多长|多远"), "length"),
-    (re.compile(r"比例|占比|百分之|增长了?多少|增幅|增速"), "share"),
+    # A rate (覆盖率, 城镇化率) or share is a percentage: 「森林覆盖率达到多少」.
+    (re.compile(rf"比例|占比|百分之|增长了?多少|增幅|增速|(?:率|比重)(?:{_LINKING})*多少"), "share"),
+    # A count of people named by its noun: 「户籍人口有多少」 is answered by a number of 人, not of 亩 or %.
+    (re.compile(rf"(?:人口|人数|户数)(?:{_LINKING})*多少"), "people"),
 )
 _ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
 # A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
