@@ -26,6 +26,7 @@ _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
     # A sum of money named by what it is (补贴, 工资, 产值…), after 多少 or before it: 「发了多少奖励补贴」「投资完成多少」.
     (re.compile(rf"多少钱|多少[\u4e00-\u9fff]{{0,4}}?(?:{_MONEY})|(?:{_MONEY})(?:{_LINKING})*多少"), "money"),
     (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
+    (re.compile(r"多久|多长时间"), "time"),  # before 多长: 「要等多长时间」 asks a duration
     (re.compile(r"多长|多远"), "length"),
     # A rate (覆盖率, 城镇化率) or share is a percentage: 「森林覆盖率达到多少」.
     (re.compile(rf"比例|占比|百分之|增长了?多少|增幅|增速|(?:率|比重)(?:{_LINKING})*多少"), "share"),
@@ -46,10 +47,11 @@ assert ANY < 1 << DATES_KEPT  # both halves fit in the index's uint32 column
 
 
 def wanted_unit(text: str) -> str | None:
-    """The unit family a question asks a number in, "" for a number of any kind, None for no number."""
+    """The unit family a question asks a number in, "" for a number of any kind, None for no number;
+    "years" for 多少年, which a date may answer (建区多少年: 「1993年建区」), where 多久 is answered by a duration."""
     match = _ASKED_UNIT.search(text)
     if match:
-        return FAMILY[match.group(1)]
+        return "years" if match.group(1) == "年" else FAMILY[match.group(1)]
     for pattern, family in _ASKED_BY_WORD:
         if pattern.search(text):
             return family
@@ -75,8 +77,8 @@ def number_fits(wants: str | None, bits: np.ndarray) -> np.ndarray:
     bits = np.asarray(bits, dtype=np.int64)
     if wants is None:
         return np.ones(len(bits))
-    if wants == "time":  # 「多少年」: a year is a quantity here
-        bits = bits >> DATES_KEPT
+    if wants == "years":  # 「多少年」: a date is a quantity here
+        bits, wants = bits >> DATES_KEPT, "time"
     held = (bits & ANY) != 0
     fitting = held if not wants else (bits & _BIT[wants]) != 0
     return np.where(fitting, 1.0, np.where(held, 0.5, 0.0))

@@ -12,7 +12,7 @@ UNIT_FAMILIES = {
     "volume": ("立方米", "升"),
     "weight": ("万吨", "吨", "公斤", "斤"),
     "energy": ("千瓦时", "兆瓦", "千瓦", "瓦"),
-    "time": ("天", "个月", "周", "小时", "分钟", "年"),
+    "time": ("天", "个月", "周", "小时", "分钟", "年", "个工作日", "工作日"),
     "share": ("%", "成"),
 }
 FAMILY = {unit: family for family, units in UNIT_FAMILIES.items() for unit in units}

@@ -146,7 +146,7 @@ def test_a_question_naming_two_towns_leads_with_the_best_passage_of_each(engine:
      ("光伏装机多少兆瓦", "energy"), ("一年处理多少立方米污水", "volume"),
      ("给企业和个人发了多少奖励补贴", "money"), ("讨回了多少被拖欠的工钱", "money"), ("固定资产投资完成多少", "money"),
      ("引进多少人才", "people"), ("收入增长了多少", "share"), ("森林覆盖率达到多少", "share"),
-     ("城镇化率是多少", "share"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", "")],
+     ("城镇化率是多少", "share"), ("办证要等多久", "time"), ("审批要多长时间", "time"), ("路修了多长", "length"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", "")],
 )
 def test_the_unit_a_question_asks_for(question: str, wants: str | None):
     assert wanted_unit(question) == wants
@@ -164,8 +164,11 @@ def test_a_passage_fits_a_number_question_by_its_unit(engine: Engine):
     assert number_fits(q.wants, [quantity_bits(p) for p in passages]).tolist() == [1.0, 0.5, 0.0, 0.0, 0.5]
     assert number_fits("", [quantity_bits(p) for p in passages]).tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
     years = parse("镇江经开区从建区到现在发展了多少年？", engine.towns, engine.tokenizer)
-    assert years.wants == "time"
+    assert years.wants == "years"
     assert number_fits(years.wants, [quantity_bits("1993年建区以来，32年来……")]).tolist() == [1.0]  # unless years are asked
+    waiting = parse("现在注册开一家公司要等多久？", engine.towns, engine.tokenizer)
+    durations = ["企业开办时间压缩至0.5个工作日。", "2024年新登记企业1200家。"]
+    assert number_fits(waiting.wants, [quantity_bits(p) for p in durations]).tolist() == [1.0, 0.5]
     assert number_fits(None, [quantity_bits(p) for p in passages]).tolist() == [1.0] * 5  # no number asked
 
 
