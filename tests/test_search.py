@@ -146,7 +146,7 @@ def test_a_question_naming_two_towns_leads_with_the_best_passage_of_each(engine:
      ("光伏装机多少兆瓦", "energy"), ("一年处理多少立方米污水", "volume"),
      ("给企业和个人发了多少奖励补贴", "money"), ("讨回了多少被拖欠的工钱", "money"), ("固定资产投资完成多少", "money"),
      ("引进多少人才", "people"), ("收入增长了多少", "share"), ("森林覆盖率达到多少", "share"),
-     ("城镇化率是多少", "share"), ("办证要等多久", "time"), ("审批要多长时间", "time"), ("路修了多长", "length"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", "")],
+     ("城镇化率是多少", "share"), ("办证要等多久", "time"), ("发了多少度电", "energy"), ("审批要多长时间", "time"), ("路修了多长", "length"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", "")],
 )
 def test_the_unit_a_question_asks_for(question: str, wants: str | None):
     assert wanted_unit(question) == wants
