@@ -15,6 +15,8 @@ from retrieval import Answer, CorpusError, Engine
 from retrieval.calibrate import calibrate
 from retrieval.confidence import FEATURES
 from retrieval.confidence import FILE as CONFIDENCE_FILE
+from retrieval.rerank import FEATURES as RANK_FEATURES
+from retrieval.rerank import FILE as RANKING_FILE
 from retrieval.evaluate import evaluate, load_questions
 from retrieval.corpus import load_corpus, remove_report
 from retrieval.ingest import prepare
@@ -121,12 +123,14 @@ def cmd_calibrate(engine: Engine, args: argparse.Namespace, settings: Settings) 
         return 2
     result = calibrate(engine, questions)
     print(result.summary())
+    print("ranker: " + ", ".join(f"{name} {w:+.2f}" for name, w in zip(RANK_FEATURES, result.ranker.weights)))
     print("weights: " + ", ".join(f"{name} {w:+.2f}" for name, w in zip(FEATURES, result.model.weights)) + f", bias {result.model.bias:+.2f}")
     if args.write:
-        path = settings.path(settings.config_dir) / CONFIDENCE_FILE
+        folder = settings.path(settings.config_dir)
         note = f"Fitted by `townqa calibrate --write` on {', '.join(p.name for p in args.files)} ({date.today()}).\n{result.summary()}"
-        result.model.save(path, note)
-        print(f"written to {path}")
+        result.ranker.save(folder / RANKING_FILE, note)
+        result.model.save(folder / CONFIDENCE_FILE, note)
+        print(f"written to {folder / RANKING_FILE} and {folder / CONFIDENCE_FILE}")
     return 0
 
 

@@ -85,18 +85,18 @@ class Model:
 FALLBACK = Model(tuple(20.0 if f == "coverage" else 0.0 for f in FEATURES), -4.0)
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
-    """Logistic regression with each weight of its feature's sign (SIGNS) or 0: a weight fitted the other
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, signs: np.ndarray = SIGNS) -> tuple[np.ndarray, float]:
+    """Logistic regression with each weight of its feature's sign (signs) or 0: a weight fitted the other
     way is held at 0 and the rest refitted, until none is."""
     free = np.ones(x.shape[1], dtype=bool)
     while True:
         w, b = _logistic(x[:, free], y, l2)
-        wrong = w * SIGNS[free] < 0
+        wrong = w * signs[free] < 0
         if not wrong.any():
             weights = np.zeros(x.shape[1])
             weights[free] = w
             return weights, b
-        free[np.flatnonzero(free)[np.argmin(w * SIGNS[free])]] = False  # the most wrong first
+        free[np.flatnonzero(free)[np.argmin(w * signs[free])]] = False  # the most wrong first
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> tuple[np.ndarray, float]:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chunking import Chunk
 from .search import Answer, Engine
 
 DEPTH = 5  # MRR@5: ranks beyond this count as a miss
@@ -82,14 +83,15 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def answers(question: Question, chunk: Chunk) -> bool:
+    """Whether the passage is from the right town and holds an answer string."""
+    text = _squash(chunk.text)
+    return (not question.town or chunk.town == question.town) and any(_squash(a) in text for a in question.answers)
+
+
 def first_hit_rank(question: Question, answer: Answer) -> int | None:
-    """1-based rank of the first passage from the right town holding an answer string."""
-    wanted = [_squash(a) for a in question.answers]
-    for rank, hit in enumerate(answer.hits, 1):
-        text = _squash(hit.chunk.text)
-        if (not question.town or hit.chunk.town == question.town) and any(w in text for w in wanted):
-            return rank
-    return None
+    """1-based rank of the first passage that answers the question."""
+    return next((rank for rank, hit in enumerate(answer.hits, 1) if answers(question, hit.chunk)), None)
 
 
 def evaluate(engine: Engine, questions: list[Question]) -> Report:

@@ -7,7 +7,6 @@ why. The bot only renders it.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,8 +22,10 @@ from .followup import asked_again, named_only
 from .index import Index
 from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
+from .evidence import Searched, Weigher, Weights
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
+from .rerank import RERANKED, Ranker, features
 from .tokenize import Lexicon, Tokenizer, rarity
 from .vectors import Meanings, load_vectors
 
@@ -42,22 +43,13 @@ PRUNE_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
-class Searched:
-    """The chunks a question is searched in: those of [lo, hi) in mask (None: every one), n of them."""
+class Candidate:
+    """One of the best passages for a question, as the ranker and the confidence model see it."""
 
-    lo: int
-    hi: int
-    mask: np.ndarray | None
-    n: int
-
-    @classmethod
-    def of(cls, lo: int, hi: int, inside: np.ndarray) -> Searched:
-        n = int(np.count_nonzero(inside))
-        return cls(lo, hi, None if n == hi - lo else inside, n)
-
-    def count(self, ids: np.ndarray) -> int:
-        """How many of these chunk ids (all in [lo, hi)) are searched."""
-        return len(ids) if self.mask is None else int(np.count_nonzero(self.mask[ids - self.lo]))
+    chunk_id: int
+    position: int  # in the scores array of the search (chunk_id minus its lo)
+    evidence: Evidence
+    features: np.ndarray  # rerank.features
 
 
 @dataclass(frozen=True)
@@ -86,6 +78,7 @@ class Answer:
     reason: str = ""  # why there are no hits
     evidence: Evidence | None = None  # what the confidence was judged on (the weakest lead's)
     assumed: tuple[str, ...] = ()  # the towns of the conversation it was searched for, the question naming none
+    considered: tuple[Candidate, ...] = ()  # the best candidates of each town, by BM25, that were weighed again
 
     @property
     def town_filter(self) -> str | None:
@@ -103,7 +96,7 @@ class Engine:
 
     def __init__(
         self, corpus: Corpus, tokenizer: Tokenizer, index: Index, settings: Thresholds | None = None,
-        meanings: Meanings | None = None, model: Model | None = None,
+        meanings: Meanings | None = None, model: Model | None = None, ranker: Ranker | None = None,
     ) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
@@ -111,6 +104,8 @@ class Engine:
         self.thresholds = settings or Thresholds()
         self.meanings = meanings
         self.model = model or FALLBACK
+        self.ranker = ranker  # None: the best passages stay in BM25's order
+        self.weigher = Weigher(index)
         self.towns = TownMatcher(corpus.reports)
         self._reports = {r.file: r for r in corpus.reports}
         if index.chunks.years is not None:
@@ -142,7 +137,7 @@ class Engine:
         rarity("的")  # jieba's own dictionary (0.09 s, 24 MB) loaded now, not at the first question
         vectors = load_vectors(Path(cache_dir) if cache_dir else None)
         meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
-        engine = cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir))
+        engine = cls(corpus, tokenizer, index, thresholds, meanings, Model.load(config_dir), Ranker.load(config_dir))
         if len(index.chunks) > PRUNE_ABOVE:  # done now, not at a user's question
             warm_up(len(INDEXED))  # compiled (or read from numba's cache)
             engine.plans.prepare()
@@ -212,6 +207,9 @@ class Engine:
         searched = Searched.of(lo, hi, np.logical_or.reduce(masks))
         scores = self._score(query, searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
+        weights = self.weigher.weights(q, searched)
+        reranked: list[int] = []  # the positions weighed again, best first within each group
+        considered: list[Candidate] = []
         for mask in masks:
             positions = np.flatnonzero(mask & (scores > 0))
             if not len(positions):
@@ -219,29 +217,36 @@ class Engine:
             self._prefer(q, scores, positions, lo)
             if q.other_towns and not self._named(q.other_towns, positions, scores, lo):
                 return Answer(text, q.towns, terms, (), 0, reason="a town the reports do not cover")
-            order = _best(positions, scores, 2)
-            second = float(scores[order[1]]) if len(order) > 1 else 0.0
-            evidence = self._evidence(q, lo + int(order[0]), float(scores[order[0]]), second, searched)
-            leads.append((int(order[0]), self.model.probability(evidence), evidence))
+            candidates = self._candidates(q, scores, _best(positions, scores, RERANKED), lo, weights)
+            considered.extend(candidates)
+            order = self.ranker.order(np.array([c.features for c in candidates])) if self.ranker else range(len(candidates))
+            ordered = [candidates[i] for i in order]
+            reranked.extend(c.position for c in ordered)
+            leads.append((ordered[0].position, self.model.probability(ordered[0].evidence), ordered[0].evidence))
         weakest = min(leads, key=lambda lead: lead[1], default=None)
         leads = [lead for lead in leads if self.model.verdict(lead[1]) != "none"]
         if not leads:
-            return Answer(text, q.towns, terms, (), 0, reason="not in the reports", evidence=weakest and weakest[2])
+            return Answer(text, q.towns, terms, (), 0, reason="not in the reports", evidence=weakest and weakest[2],
+                          considered=tuple(considered))
         lead_positions = [pos for pos, _, _ in leads]
         best = max(float(scores[pos]) for pos in lead_positions)
         matched = scores >= self.thresholds.relative * best
         matched[lead_positions] = False
         # At most CANDIDATES passages are offered: a pruned search knows the scores of those best ones only.
         total = min(int(np.count_nonzero(matched)), max(0, CANDIDATES - len(leads))) + len(leads)
-        rest = _best(np.flatnonzero(matched), scores, max(0, min(offset + limit, total) - len(lead_positions)))
-        order = [*lead_positions, *rest.tolist()][offset : min(offset + limit, total)]
+        # The passages weighed again come first in their new order, then the rest by score.
+        first = [pos for pos in reranked if matched[pos]]
+        by_score = _best(np.flatnonzero(matched), scores, max(0, min(offset + limit, total) - len(lead_positions)))
+        chosen = set(first)
+        rest = [*first, *(pos for pos in by_score.tolist() if pos not in chosen)][: total - len(leads)]
+        order = [*lead_positions, *rest][offset : min(offset + limit, total)]
         wanted_terms = set(terms) | set(q.neighbours)
         hits = tuple(self._hit(lo + pos, float(scores[pos]), wanted_terms) for pos in order)
         _, probability, evidence = min(leads, key=lambda lead: lead[1])
         lead = hits[: len(leads)] if offset == 0 else ()
         return Answer(
             text, q.towns, terms, hits, total, lead, probability,
-            self.model.verdict(probability) == "sure", evidence=evidence,
+            self.model.verdict(probability) == "sure", evidence=evidence, considered=tuple(considered),
         )
 
     @staticmethod
@@ -328,67 +333,16 @@ class Engine:
         best = _best(positions, scores, CANDIDATES)
         return any(p in self.index.chunks.text(lo + int(pos)) for pos in best for p in places)
 
-    def _evidence(self, q: Question, chunk_id: int, first: float, second: float, searched: Searched) -> Evidence:
-        """What the best passage holds of the question (see confidence.Evidence)."""
-        top = math.log((searched.n + 1) / 0.5)  # the idf of a word no chunk holds
-        held = {t for t in [*q.words, *q.neighbours] if self._holds(chunk_id, t)}
-        share = {t: 1.0 for t in held}  # how much of each question word the passage holds
-        for term, sim in q.neighbours.items():
-            if term in held:
-                word = q.stands_for[term]
-                share[word] = max(share.get(word, 0.0), sim)
-        weight = {w: self._weight(w, searched) for w in set(q.words) - q.years}
-
-        def covered(words: set[str], shares: dict[str, float]) -> float:
-            total = sum(weight[w] for w in words)
-            return sum(weight[w] * shares.get(w, 0.0) for w in words) / total if total else 0.0
-
-        exact = {t: 1.0 for t in held}
-        # A rare word of general Chinese (鸭梨, 病床) missing says more than a common one (孩子, 东西), which a
-        # paraphrase's passage often lacks while answering it.
-        missing = max((weight[w] * rarity(w) * (1 - share.get(w, 0.0)) / top for w in weight if w in self.index.vocab),
-                      default=0.0)
-        text = self.index.chunks.text(chunk_id)
-        return Evidence(
-            coverage=covered(set(weight), exact),
-            meaning=covered(set(weight), share),
-            whole=math.sqrt(covered(set(q.whole) & set(weight), share)),
-            margin=(first - second) / first if first > 0 else 0.0,
-            missing=missing,
-            number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
-            place=q.places_missing(text),
-            chars=self._chars_held(q, chunk_id, searched),
-        )
-
-    def _chars_held(self, q: Question, chunk_id: int, searched: Searched) -> float:
-        """The idf-weighted share of the question's characters that the passage holds: words that share
-        characters often share meaning (机械化 ~ 农机化, 种粮 ~ 粮食) where no word of the question matches. The idf
-        is over the range searched, a year's mask or not: a common character's postings are not looked up one by
-        one in the mask (milliseconds at a million chunks) for a weight that hardly changes."""
-        span = Searched(searched.lo, searched.hi, None, searched.hi - searched.lo)
-        weight = {c: self._idf(c, span, "chars") for c in set(q.chars) if c in self.index.vocab}
-        total = sum(weight.values())
-        return sum(w for c, w in weight.items() if self._holds(chunk_id, c, ("chars",))) / total if total else 0.0
-
-    def _weight(self, word: str, searched: Searched) -> float:
-        """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
-        weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
-        if word in self.index.vocab:
-            return self._idf(word, searched)
-        return math.log((searched.n + 1) / 0.5) * rarity(word)
-
-    def _idf(self, term: str, searched: Searched, field: str = "words") -> float:
-        """The term's idf in the field among the chunks searched."""
-        tid = self.index.vocab.get(term)
-        df = searched.count(self.index.fields[field].ids_in(tid, searched.lo, searched.hi)) if tid is not None else 0
-        return math.log((searched.n + 1) / (df + 0.5))
-
-    def _holds(self, chunk_id: int, term: str, fields: tuple[str, ...] = ("words", "context")) -> bool:
-        """Whether the chunk holds the term in one of these fields (by default its words or its headings)."""
-        tid = self.index.vocab.get(term)
-        if tid is None:
-            return False
-        return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in fields)
+    def _candidates(self, q: Question, scores: np.ndarray, best: np.ndarray, lo: int, weights: Weights) -> list[Candidate]:
+        """The best positions (best first) as the ranker and the confidence model see them."""
+        top = float(scores[best[0]])
+        second = float(scores[best[1]]) if len(best) > 1 else 0.0
+        candidates = []
+        for i, pos in enumerate(best.tolist()):
+            score = float(scores[pos])
+            evidence = self.weigher.evidence(q, weights, lo + pos, score, second if i == 0 else top)
+            candidates.append(Candidate(lo + pos, pos, evidence, features(score / top if top > 0 else 0.0, evidence)))
+        return candidates
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
         chunk = self.index.chunks[chunk_id]
