@@ -66,32 +66,49 @@ class Weigher:
         chars = {c: self.idf(c, span, "chars") for c in set(q.chars) if c in self.index.vocab}
         return Weights(words, chars, rare)
 
-    def evidence(self, q: Question, weights: Weights, chunk_id: int, score: float, rival: float) -> Evidence:
-        """What the passage holds of the question; rival: the best score of another candidate."""
-        held = {t for t in [*q.words, *q.neighbours] if self.holds(chunk_id, t)}
-        share = {t: 1.0 for t in held}  # how much of each question word the passage holds
+    def evidence(self, q: Question, weights: Weights, chunk_ids: np.ndarray, scores: np.ndarray) -> list[Evidence]:
+        """What each passage holds of the question; scores: theirs, best first (the margin is over the best other)."""
+        words = list(weights.words)
+        weight = np.array([weights.words[w] for w in words])
+        exact = self._held(words, chunk_ids, ("words", "context"))
+        share = exact.copy()  # how much of each question word a passage holds: a word like it counts its likeness
         for term, sim in q.neighbours.items():
-            if term in held:
-                word = q.stands_for[term]
-                share[word] = max(share.get(word, 0.0), sim)
-        weight = weights.words
+            if q.stands_for[term] in weights.words:
+                row = words.index(q.stands_for[term])
+                share[row] = np.maximum(share[row], sim * self.holding(term, chunk_ids))
+        rare = np.array([weights.rare.get(w, 0.0) for w in words])
+        char_weight = np.array(list(weights.chars.values()))
+        chars = self._held(list(weights.chars), chunk_ids, ("chars",))
+        scores = np.asarray(scores, dtype=float)
+        rival = np.full(len(scores), scores[0])  # a passage's rival is the best one, the best one's the second
+        rival[0] = scores[1] if len(scores) > 1 else 0.0
 
-        def covered(words: set[str], shares: dict[str, float]) -> float:
-            total = sum(weight[w] for w in words)
-            return sum(weight[w] * shares.get(w, 0.0) for w in words) / total if total else 0.0
+        def covered(held: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+            total = weight[rows].sum()
+            return weight[rows] @ held[rows] / total if total else np.zeros(len(chunk_ids))
 
-        chars = sum(weights.chars.values())
-        return Evidence(
-            coverage=covered(set(weight), {t: 1.0 for t in held}),
-            meaning=covered(set(weight), share),
-            whole=math.sqrt(covered(set(q.whole) & set(weight), share)),
-            margin=max(0.0, (score - rival) / score) if score > 0 else 0.0,
-            missing=max((r * (1 - share.get(w, 0.0)) for w, r in weights.rare.items()), default=0.0),
-            number=1.0 - float(number_fits(q.wants, self.index.chunks.quantities[chunk_id : chunk_id + 1])[0]),
-            place=q.places_missing(self.index.chunks.text(chunk_id)),
+        columns = zip(
+            covered(exact),
+            covered(share),
+            np.sqrt(covered(share, np.array([w in q.whole for w in words], dtype=bool))),
+            np.maximum(0.0, (scores - rival) / np.where(scores > 0, scores, np.inf)),
+            (rare[:, None] * (1 - share)).max(axis=0, initial=0.0),
+            1.0 - number_fits(q.wants, self.index.chunks.quantities[chunk_ids]),
             # Words that share characters often share meaning (机械化 ~ 农机化, 种粮 ~ 粮食) where no word matches.
-            chars=sum(w for c, w in weights.chars.items() if self.holds(chunk_id, c, ("chars",))) / chars if chars else 0.0,
+            char_weight @ chars / char_weight.sum() if len(char_weight) else np.zeros(len(chunk_ids)),
         )
+        return [
+            Evidence(coverage=float(c), meaning=float(m), whole=float(w), margin=float(g), missing=float(r), number=float(n),
+                     place=q.places_missing(self.index.chunks.text(int(i))) if q.places else 0.0, chars=float(h))
+            for i, (c, m, w, g, r, n, h) in zip(chunk_ids.tolist(), columns)
+        ]
+
+    def _held(self, terms: list[str], chunk_ids: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+        """terms x chunks: 1 where the chunk holds the term in one of the fields."""
+        held = np.zeros((len(terms), len(chunk_ids)))
+        for row, term in enumerate(terms):
+            held[row] = self.holding(term, chunk_ids, fields)
+        return held
 
     def weight(self, word: str, searched: Searched) -> float:
         """A question word's idf among the chunks searched. A word no report uses has no idf of its own: it
@@ -106,9 +123,11 @@ class Weigher:
         df = searched.count(self.index.fields[field].ids_in(tid, searched.lo, searched.hi)) if tid is not None else 0
         return math.log((searched.n + 1) / (df + 0.5))
 
-    def holds(self, chunk_id: int, term: str, fields: tuple[str, ...] = ("words", "context")) -> bool:
-        """Whether the chunk holds the term in one of these fields (by default its words or its headings)."""
+    def holding(self, term: str, chunk_ids: np.ndarray, fields: tuple[str, ...] = ("words", "context")) -> np.ndarray:
+        """Which of the chunks hold the term in one of these fields (by default their words or their headings)."""
         tid = self.index.vocab.get(term)
-        if tid is None:
-            return False
-        return any(self.index.fields[name].df_in(tid, chunk_id, chunk_id + 1) for name in fields)
+        held = np.zeros(len(chunk_ids), dtype=bool)
+        if tid is not None:
+            for name in fields:
+                held |= self.index.fields[name].holding(tid, chunk_ids)
+        return held

@@ -167,6 +167,14 @@ class Field:
         a, b = _between(ids, lo, hi)
         scores[ids[a:b] - lo] += weight * self.data[start + a : start + b]
 
+    def holding(self, term: int, chunks: np.ndarray) -> np.ndarray:
+        """Which of these chunk ids contain the term: one search of its list for all of them."""
+        ids = self.indices[int(self.indptr[term]) : int(self.indptr[term + 1])]
+        if not len(ids):
+            return np.zeros(len(chunks), dtype=bool)
+        at = ids.searchsorted(chunks.astype(ids.dtype))  # in the list's own type (see _between)
+        return ids[np.minimum(at, len(ids) - 1)] == chunks
+
     def df_in(self, term: int, lo: int, hi: int) -> int:
         """How many chunks in [lo, hi) contain the term."""
         return len(self.ids_in(term, lo, hi))

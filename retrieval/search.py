@@ -335,14 +335,11 @@ class Engine:
 
     def _candidates(self, q: Question, scores: np.ndarray, best: np.ndarray, lo: int, weights: Weights) -> list[Candidate]:
         """The best positions (best first) as the ranker and the confidence model see them."""
-        top = float(scores[best[0]])
-        second = float(scores[best[1]]) if len(best) > 1 else 0.0
-        candidates = []
-        for i, pos in enumerate(best.tolist()):
-            score = float(scores[pos])
-            evidence = self.weigher.evidence(q, weights, lo + pos, score, second if i == 0 else top)
-            candidates.append(Candidate(lo + pos, pos, evidence, features(score / top if top > 0 else 0.0, evidence)))
-        return candidates
+        values = scores[best]
+        top = float(values[0])
+        evidence = self.weigher.evidence(q, weights, lo + best, values)
+        return [Candidate(lo + int(pos), int(pos), e, features(float(v) / top if top > 0 else 0.0, e))
+                for pos, v, e in zip(best, values, evidence)]
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
         chunk = self.index.chunks[chunk_id]
