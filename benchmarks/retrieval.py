@@ -49,6 +49,8 @@ from retrieval.index import Index
 from retrieval.pruning import Term, score_best
 from retrieval.search import PRUNE_ABOVE
 from retrieval.cache import build_index
+from retrieval.confidence import Model
+from retrieval.rerank import Ranker
 from retrieval.vectors import Meanings, load_vectors
 from retrieval.tokenize import Lexicon, Tokenizer, normalize
 
@@ -313,14 +315,16 @@ def townqa_phase(chunks, words, tokens, repeat, folder) -> dict:
     }
 
 
-def shipped_phase(corpus, tokenizer, questions, repeat, folder) -> dict:
-    """townqa as the bot runs it: the whole build from report texts, Index.load, the full Engine.search."""
+def shipped_phase(corpus, tokenizer, questions, repeat, folder, config) -> dict:
+    """townqa as the bot runs it: the whole build from report texts, Index.load, the full Engine.search with the
+    shipped ranker and confidence model."""
     index, build_s = timed(build_index, corpus, tokenizer, KEY)
     index.save(folder)
     del index
     index, load_s = median_time(lambda: Index.load(folder, KEY), LOAD_RUNS)
     vectors = load_vectors(folder.parent)
-    engine = Engine(corpus, tokenizer, index, Thresholds(), Meanings(vectors, index.terms_of("words")) if vectors else None)
+    meanings = Meanings(vectors, index.terms_of("words")) if vectors else None
+    engine = Engine(corpus, tokenizer, index, Thresholds(), meanings, Model.load(config), Ranker.load(config))
     _, times = latencies(engine.search, questions, repeat)
     p50, p99 = percentiles_ms(times)
     anywhere = [engine.towns.find(normalize(q))[1] for q in questions]  # the town names taken out: every chunk scored
@@ -499,9 +503,10 @@ What each figure includes (all engines get the same chunks and the same token li
     against bm25s numba; everywhere else against its default numpy backend. [i] over bm25s numba is in
     the JSON line (no_town_vs_bm25s_numba_p50).
 [f] townqa Engine.search(question) on the loaded real index: normalisation, town and year filters,
-    tokenization [g], word-vector stand-ins, four fields scored over the named town's chunks only (all
-    chunks when no town is named), the number preference, the confidence model and Hit objects with their
-    bold spans. Ratios are against the others' [e], which do far less.
+    tokenization [g], word-vector stand-ins, every field scored over the named town's chunks only (all
+    chunks when no town is named), the number preference, the shipped ranker over the ten best and
+    confidence model (config/), and Hit objects with their bold spans. Ratios are against the others' [e],
+    which do far less.
 [i] the same questions with the town names taken out: every chunk of the corpus is searched. Above
     search.PRUNE_ABOVE chunks the search is pruned (retrieval/pruning.py, MaxScore): only chunks that can be
     among the 50 best are scored in full, with exactly the scores and order of scoring everything.
@@ -581,7 +586,7 @@ def run(args: argparse.Namespace, scale: int | None) -> tuple[dict, dict]:
         tmp = Path(tmp)
         res = {
             "townqa": measured(townqa_phase, chunks, words, tokens, args.repeat, tmp / "townqa"),
-            "shipped": measured(shipped_phase, corpus, tokenizer, questions, args.repeat, tmp / "shipped"),
+            "shipped": measured(shipped_phase, corpus, tokenizer, questions, args.repeat, tmp / "shipped", args.config),
             "bm25s": measured(bm25s_phase, words, tokens, args.repeat, tmp / "bm25s"),
             "rank_bm25": None
             if len(chunks) > args.skip_rank_bm25_above

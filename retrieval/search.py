@@ -204,7 +204,7 @@ class Engine:
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
         lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)
         masks = [self._mask(group, lo, hi) for group in groups]
-        searched = Searched.of(lo, hi, np.logical_or.reduce(masks))
+        searched = Searched.of(lo, hi, masks[0] if len(masks) == 1 else np.logical_or.reduce(masks))
         scores = self._score(query, searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         weights = self.weigher.weights(q, searched)
