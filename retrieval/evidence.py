@@ -119,8 +119,13 @@ class Weigher:
 
     def idf(self, term: str, searched: Searched, field: str = "words") -> float:
         """The term's idf in the field among the chunks searched."""
-        tid = self.index.vocab.get(term)
-        df = searched.count(self.index.fields[field].ids_in(tid, searched.lo, searched.hi)) if tid is not None else 0
+        tid, postings = self.index.vocab.get(term), self.index.fields[field]
+        if tid is None:
+            df = 0
+        elif searched.mask is None:
+            df = postings.df_in(tid, searched.lo, searched.hi)
+        else:
+            df = searched.count(postings.ids_in(tid, searched.lo, searched.hi))
         return math.log((searched.n + 1) / (df + 0.5))
 
     def holding(self, term: str, chunk_ids: np.ndarray, fields: tuple[str, ...] = ("words", "context")) -> np.ndarray:

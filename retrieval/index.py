@@ -176,7 +176,9 @@ class Field:
         return ids[np.minimum(at, len(ids) - 1)] == chunks
 
     def df_in(self, term: int, lo: int, hi: int) -> int:
-        """How many chunks in [lo, hi) contain the term."""
+        """How many chunks in [lo, hi) contain the term (of all chunks: the list's length, nothing searched)."""
+        if lo <= 0 and hi >= len(self.lengths):
+            return int(self.indptr[term + 1] - self.indptr[term])
         return len(self.ids_in(term, lo, hi))
 
     def ids_in(self, term: int, lo: int, hi: int) -> np.ndarray:

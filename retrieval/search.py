@@ -210,8 +210,9 @@ class Engine:
         weights = self.weigher.weights(q, searched)
         reranked: list[int] = []  # the positions weighed again, best first within each group
         considered: list[Candidate] = []
+        scored = np.flatnonzero(scores > 0)  # a pruned search scores few chunks: what follows looks at those only
         for mask in masks:
-            positions = np.flatnonzero(mask & (scores > 0))
+            positions = scored[mask[scored]]
             if not len(positions):
                 continue
             self._prefer(q, scores, positions, lo)
@@ -229,14 +230,14 @@ class Engine:
             return Answer(text, q.towns, terms, (), 0, reason="not in the reports", evidence=weakest and weakest[2],
                           considered=tuple(considered))
         lead_positions = [pos for pos, _, _ in leads]
-        best = max(float(scores[pos]) for pos in lead_positions)
-        matched = scores >= self.thresholds.relative * best
-        matched[lead_positions] = False
+        least = self.thresholds.relative * max(float(scores[pos]) for pos in lead_positions)
+        matched = scored[scores[scored] >= least]
+        matched = matched[~np.isin(matched, lead_positions)]
         # At most CANDIDATES passages are offered: a pruned search knows the scores of those best ones only.
-        total = min(int(np.count_nonzero(matched)), max(0, CANDIDATES - len(leads))) + len(leads)
+        total = min(len(matched), max(0, CANDIDATES - len(leads))) + len(leads)
         # The passages weighed again come first in their new order, then the rest by score.
-        first = [pos for pos in reranked if matched[pos]]
-        by_score = _best(np.flatnonzero(matched), scores, max(0, min(offset + limit, total) - len(lead_positions)))
+        first = [pos for pos in reranked if scores[pos] >= least and pos not in lead_positions]
+        by_score = _best(matched, scores, max(0, min(offset + limit, total) - len(lead_positions)))
         chosen = set(first)
         rest = [*first, *(pos for pos in by_score.tolist() if pos not in chosen)][: total - len(leads)]
         order = [*lead_positions, *rest][offset : min(offset + limit, total)]
