@@ -203,8 +203,11 @@ class Engine:
         # One scores array over the chunks from the first span searched to the last (a position is a chunk id
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
         lo, hi = min(g[0][0] for g in groups), max(g[-1][1] for g in groups)
-        masks = [self._mask(group, lo, hi) for group in groups]
-        searched = Searched.of(lo, hi, masks[0] if len(masks) == 1 else np.logical_or.reduce(masks))
+        if groups == [[(lo, hi)]]:  # one run of chunks (no town named in a corpus of one year): no mask to build
+            masks, searched = [None], Searched(lo, hi, None, hi - lo)
+        else:
+            masks = [self._mask(group, lo, hi) for group in groups]
+            searched = Searched.of(lo, hi, masks[0] if len(masks) == 1 else np.logical_or.reduce(masks))
         scores = self._score(query, searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         weights = self.weigher.weights(q, searched)
@@ -212,7 +215,7 @@ class Engine:
         considered: list[Candidate] = []
         scored = np.flatnonzero(scores > 0)  # a pruned search scores few chunks: what follows looks at those only
         for mask in masks:
-            positions = scored[mask[scored]]
+            positions = scored if mask is None else scored[mask[scored]]
             if not len(positions):
                 continue
             self._prefer(q, scores, positions, lo)
