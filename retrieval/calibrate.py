@@ -104,7 +104,10 @@ def evidence_table(engine: Engine, questions: list[Question]) -> tuple[np.ndarra
     return np.array(rows).reshape(-1, len(FEATURES)), np.array(labels), np.array(empty, dtype=int), found
 
 
-def ranking_table(engine: Engine, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray, Question]]:
+RankRows = list[tuple[np.ndarray, np.ndarray, Question]]  # per question: its candidates' features, which answer it
+
+
+def ranking_table(engine: Engine, questions: list[Question]) -> RankRows:
     """Per answerable question whose best candidates (in BM25's order) hold an answer: their features, and which
     answer it."""
     unranked = copy.copy(engine)
@@ -119,16 +122,17 @@ def ranking_table(engine: Engine, questions: list[Question]) -> list[tuple[np.nd
     return table
 
 
-def fit_ranker(table: list[tuple[np.ndarray, np.ndarray, Question]]) -> Ranker:
+def fit_ranker(table: RankRows) -> Ranker:
     weights, _ = fit(np.vstack([x for x, _, _ in table]), np.concatenate([y for _, y, _ in table]), RANK_L2, RANK_SIGNS)
     return Ranker(tuple(float(w) for w in weights))
 
 
-def rank_figures(table: list[tuple[np.ndarray, np.ndarray, Question]]) -> Ranking:
+def rank_figures(table: RankRows) -> Ranking:
     def held_out(tests: list[np.ndarray]) -> int:
         right = 0
         for test in tests:
-            ranker = fit_ranker([row for i, row in enumerate(table) if i not in set(test.tolist())])
+            left_out = set(test.tolist())
+            ranker = fit_ranker([row for i, row in enumerate(table) if i not in left_out])
             right += sum(int(table[i][1][ranker.order(table[i][0])[0]]) for i in test)
         return right
 
