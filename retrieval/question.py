@@ -22,6 +22,8 @@ TOWN_SUFFIXES = ("街道", "镇", "乡")  # the places a report is about: a ques
 # Determiners and question words before a noun (哪个镇, 各乡镇, 本村, 全镇): a place named so is no name.
 DETERMINERS = "哪几各每这那某本该此其全"
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+# A phrase in quotation marks is a name copied from a report (“五大工程”, 「白改黑」): passages holding it come first.
+_QUOTED = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,16 @@ class Question:
     spelled: dict[str, float]  # the characters of its words the reports never use -> their share of such a word
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
+    quoted: tuple[str, ...] = ()  # the phrases it puts in quotation marks, normalized
 
     @property
     def other_towns(self) -> tuple[str, ...]:
         """Towns it names that the corpus has no report of (郭庄镇), when it names none that it has."""
         return () if self.towns else tuple(p for p in self.places if p.endswith(TOWN_SUFFIXES))
+
+    def quotes_held(self, passage: str) -> float:
+        """The share of the phrases the question quotes that the (normalized) passage holds."""
+        return sum(phrase in passage for phrase in self.quoted) / len(self.quoted) if self.quoted else 0.0
 
     def places_missing(self, passage: str) -> float:
         """The share of the places the question names that the passage does not mention."""
@@ -142,4 +149,5 @@ def parse(
         neighbours={term: sim for term, (_, sim) in near.items()},
         stands_for={term: word for term, (word, _) in near.items()},
         spelled=spelled_out(whole, used),
+        quoted=tuple(_QUOTED.findall(rest)),
     )

@@ -26,7 +26,7 @@ from .evidence import Searched, Weigher, Weights
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
 from .rerank import RERANKED, Ranker, features
-from .tokenize import Lexicon, Tokenizer, rarity
+from .tokenize import Lexicon, Tokenizer, normalize, rarity
 from .vectors import Meanings, load_vectors
 
 CANDIDATES = 50  # the best chunks by BM25 that the number and place preferences may reorder
@@ -34,6 +34,7 @@ NUMBER_PREFERENCE = 1.0  # a passage with the number asked for scores this much 
 # A passage naming the places the question names (东岳村) scores this much more: in effect those passages
 # come first, as a filter would put them, but when none names the place the best of the rest still answer.
 PLACE_PREFERENCE = 10.0
+QUOTE_PREFERENCE = 1.0  # a passage holding the phrase a question quotes (“五大工程”) scores this much more
 # The best this many candidates are read for a lead-in of targets (plans.Plans.stated); the rest go by heading.
 LEADS_READ = 20
 TIES_MOST = 10 * CANDIDATES  # when more chunks tie than this, the first of them (in corpus order) are weighed
@@ -314,7 +315,7 @@ class Engine:
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
         """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩, one
-        naming a place (东岳村) passages that name it, one about plans (or not) passages under a heading of
+        naming a place (东岳村) passages that name it, one quoting a phrase (“五大工程”) passages that hold it, one about plans (or not) passages under a heading of
         plans (or not), and one naming a year (or several together) passages of a year (or of a term's review),
         when the candidates have both."""
         top = _best(positions, scores, CANDIDATES)
@@ -323,13 +324,15 @@ class Engine:
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
         scores[tied] *= self.plans.preference(q.plans, q.years, q.span, lo + tied, lo + top[:LEADS_READ])
-        if q.wants is None and not q.places:
-            return
-        fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
-        scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)
+        if q.wants is not None or q.places:
+            fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
+            scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)
         if q.places:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
+        if q.quoted:
+            texts = [normalize(self.index.chunks.text(lo + int(pos))) for pos in tied]
+            scores[tied] *= np.array([1 + QUOTE_PREFERENCE * q.quotes_held(text) for text in texts], np.float32)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
         """Whether one of the best candidates names one of the places (示范镇 in a question may be a title, not a

@@ -207,6 +207,13 @@ def test_only_the_words_no_report_uses_are_spelled_out_by_their_characters():
     }
 
 
+def test_a_phrase_the_question_quotes_brings_the_passage_that_holds_it(engine: Engine):
+    """Each of the five projects' own passages holds 实施 and 工程 under a heading naming 五大工程, and is shorter
+    than the one sentence listing the five: BM25 put that sentence fourth."""
+    for question in ("镇江经开区2025年要实施哪“五大工程”？", "鎮江經開區2025年要實施哪「五大工程」？"):
+        assert "产业攀登、改革赋能、宜居宜业、平安善治、党建扎根“五大工程”" in top(engine, question).chunk.text
+
+
 def test_whole_words_are_the_words_without_their_parts(engine: Engine):
     assert engine.tokenizer.words("督促发放拖欠工资") == ["督促", "发放", "拖欠工资"]
     assert set(engine.tokenizer.words("督促发放拖欠工资")) < set(engine.tokenizer.terms("督促发放拖欠工资"))
