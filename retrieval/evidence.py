@@ -55,7 +55,8 @@ class Weigher:
         self.index = index
 
     def weights(self, q: Question, searched: Searched) -> Weights:
-        words = {w: self.weight(w, searched) for w in set(q.words) - q.years}
+        # In the question's order (not a set's): sums are then the same in every run, to the last bit.
+        words = {w: self.weight(w, searched) for w in dict.fromkeys(q.words) if w not in q.years}
         top = math.log((searched.n + 1) / 0.5)  # the idf of a word no chunk holds
         # A rare word of general Chinese (鸭梨, 病床) missing says more than a common one (孩子, 东西), which a
         # paraphrase's passage often lacks while answering it.
@@ -63,7 +64,7 @@ class Weigher:
         # The characters' idf is over the range searched, a year's mask or not: a common character's postings
         # are not looked up one by one in the mask (milliseconds at a million chunks) for a weight that hardly changes.
         span = Searched(searched.lo, searched.hi, None, searched.hi - searched.lo)
-        chars = {c: self.idf(c, span, "chars") for c in set(q.chars) if c in self.index.vocab}
+        chars = {c: self.idf(c, span, "chars") for c in dict.fromkeys(q.chars) if c in self.index.vocab}
         return Weights(words, chars, rare)
 
     def evidence(self, q: Question, weights: Weights, chunk_ids: np.ndarray, scores: np.ndarray) -> list[Evidence]:
