@@ -49,7 +49,7 @@ class Question:
         return () if self.towns else tuple(p for p in self.places if p.endswith(TOWN_SUFFIXES))
 
     def quotes_held(self, passage: str) -> float:
-        """The share of the phrases the question quotes that the (normalized) passage holds."""
+        """The share of the phrases the question quotes that the passage holds."""
         return sum(phrase in passage for phrase in self.quoted) / len(self.quoted) if self.quoted else 0.0
 
     def places_missing(self, passage: str) -> float:

@@ -26,7 +26,7 @@ from .evidence import Searched, Weigher, Weights
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
 from .rerank import RERANKED, Ranker, features
-from .tokenize import Lexicon, Tokenizer, normalize, rarity
+from .tokenize import Lexicon, Tokenizer, rarity
 from .vectors import Meanings, load_vectors
 
 CANDIDATES = 50  # the best chunks by BM25 that the number and place preferences may reorder
@@ -330,8 +330,8 @@ class Engine:
         if q.places:
             texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
-        if q.quoted:
-            texts = [normalize(self.index.chunks.text(lo + int(pos))) for pos in tied]
+        if q.quoted:  # passages as stored, not normalized (hundreds may tie): a report in traditional script gets none
+            texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + QUOTE_PREFERENCE * q.quotes_held(text) for text in texts], np.float32)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
