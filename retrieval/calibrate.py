@@ -5,8 +5,8 @@ The ranker first: each answerable question's best candidates by BM25 (rerank.fea
 are the input, whether each answers it the label; it is judged by how often the
 passage it puts first answers. Then each question is searched with that ranker and
 abstention off; what the search saw for its best passage (confidence.Evidence) is the
-input, whether the reports answer it the label. Five folds, each class spread over them: every figure printed is for
-questions outside the fold the model was fitted on. The same figures with one
+input, whether the reports answer it the label. Five folds, each class spread over them:
+every figure printed is for questions outside the fold the model was fitted on. The same figures with one
 fold per town say how the model carries over to a report it never saw, and with
 one fold per question file (a writer's set) to people who ask in other words.
 """
@@ -158,8 +158,8 @@ def calibrate(engine: Engine, questions: list[Question]) -> Calibration:
     # never saw lowers the answerable questions' probabilities, and that is what users bring.
     none_below = min(threshold(held[y == 1], int(np.sum(empty == 1)), answerable) for held in (p, by_town, by_file))
     model = Model(tuple(float(w) for w in weights), bias, none_below, max(SURE_FROM, none_below))
-    return Calibration(model, ranker, rank_figures(table), len(questions), len(questions) - answerable, figures(p, y, empty, model),
-                       figures(by_town, y, empty, model), figures(by_file, y, empty, model))
+    return Calibration(model, ranker, rank_figures(table), len(questions), len(questions) - answerable,
+                       figures(p, y, empty, model), figures(by_town, y, empty, model), figures(by_file, y, empty, model))
 
 
 def figures(p: np.ndarray, y: np.ndarray, empty: np.ndarray, model: Model) -> Figures:

@@ -57,7 +57,7 @@ class Weigher:
     def weights(self, q: Question, searched: Searched) -> Weights:
         # In the question's order (not a set's): sums are then the same in every run, to the last bit.
         words = {w: self.weight(w, searched) for w in dict.fromkeys(q.words) if w not in q.years}
-        top = math.log((searched.n + 1) / 0.5)  # the idf of a word no chunk holds
+        top = _unheld(searched)
         # A rare word of general Chinese (鸭梨, 病床) missing says more than a common one (孩子, 东西), which a
         # paraphrase's passage often lacks while answering it.
         rare = {w: weight * rarity(w) / top for w, weight in words.items() if w in self.index.vocab}
@@ -116,7 +116,7 @@ class Weigher:
         weighs as the rarest would, times its rarity in general Chinese (名字 little, 常住人口 fully)."""
         if word in self.index.vocab:
             return self.idf(word, searched)
-        return math.log((searched.n + 1) / 0.5) * rarity(word)
+        return _unheld(searched) * rarity(word)
 
     def idf(self, term: str, searched: Searched, field: str = "words") -> float:
         """The term's idf in the field among the chunks searched."""
@@ -137,3 +137,8 @@ class Weigher:
             for name in fields:
                 held |= self.index.fields[name].holding(tid, chunk_ids)
         return held
+
+
+def _unheld(searched: Searched) -> float:
+    """The idf of a word no chunk searched holds."""
+    return math.log((searched.n + 1) / 0.5)

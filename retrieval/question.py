@@ -38,8 +38,8 @@ class Question:
     chars: tuple[str, ...]  # its characters, for the characters field
     wants: str | None  # a unit family (see quantities.UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
-    spelled: dict[str, float]  # the characters of its words the reports never use -> their share of such a word
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
+    spelled: dict[str, float]  # the characters of its words the reports never use -> their share of such a word
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
     quoted: tuple[str, ...] = ()  # the phrases it puts in quotation marks, normalized
 

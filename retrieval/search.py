@@ -17,12 +17,12 @@ from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
+from .evidence import Searched, Weigher, Weights
 from .fields import FIELDS, INDEXED
 from .followup import asked_again, named_only
 from .index import Index
 from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
-from .evidence import Searched, Weigher, Weights
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse
 from .rerank import RERANKED, Ranker, features
@@ -48,7 +48,6 @@ class Candidate:
     """One of the best passages for a question, as the ranker and the confidence model see it."""
 
     chunk_id: int
-    position: int  # in the scores array of the search (chunk_id minus its lo)
     evidence: Evidence
     features: np.ndarray  # rerank.features
 
@@ -226,8 +225,8 @@ class Engine:
             considered.extend(candidates)
             order = self.ranker.order(np.array([c.features for c in candidates])) if self.ranker else range(len(candidates))
             ordered = [candidates[i] for i in order]
-            reranked.extend(c.position for c in ordered)
-            leads.append((ordered[0].position, self.model.probability(ordered[0].evidence), ordered[0].evidence))
+            reranked.extend(c.chunk_id - lo for c in ordered)
+            leads.append((ordered[0].chunk_id - lo, self.model.probability(ordered[0].evidence), ordered[0].evidence))
         weakest = min(leads, key=lambda lead: lead[1], default=None)
         leads = [lead for lead in leads if self.model.verdict(lead[1]) != "none"]
         if not leads:
@@ -315,9 +314,9 @@ class Engine:
 
     def _prefer(self, q: Question, scores: np.ndarray, positions: np.ndarray, lo: int) -> None:
         """Among the best candidates, a question asking 多少亩 prefers passages that hold a number in 亩, one
-        naming a place (东岳村) passages that name it, one quoting a phrase (“五大工程”) passages that hold it, one about plans (or not) passages under a heading of
-        plans (or not), and one naming a year (or several together) passages of a year (or of a term's review),
-        when the candidates have both."""
+        naming a place (东岳村) passages that name it, one quoting a phrase (“五大工程”) passages that hold it, one
+        about plans (or not) passages under a heading of plans (or not), and one naming a year (or several
+        together) passages of a year (or of a term's review), when the candidates have both."""
         top = _best(positions, scores, CANDIDATES)
         if not len(top):
             return
@@ -327,11 +326,14 @@ class Engine:
         if q.wants is not None or q.places:
             fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
             scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)
+        if not (q.places or q.quoted):
+            return
+        # Passages as stored, not normalized (hundreds may tie): a report in traditional script gets no quote's
+        # preference.
+        texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
         if q.places:
-            texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
             scores[tied] *= np.array([1 + PLACE_PREFERENCE * (1 - q.places_missing(text)) for text in texts], np.float32)
-        if q.quoted:  # passages as stored, not normalized (hundreds may tie): a report in traditional script gets none
-            texts = [self.index.chunks.text(lo + int(pos)) for pos in tied]
+        if q.quoted:
             scores[tied] *= np.array([1 + QUOTE_PREFERENCE * q.quotes_held(text) for text in texts], np.float32)
 
     def _named(self, places: tuple[str, ...], positions: np.ndarray, scores: np.ndarray, lo: int) -> bool:
@@ -345,7 +347,7 @@ class Engine:
         values = scores[best]
         top = float(values[0])
         evidence = self.weigher.evidence(q, weights, lo + best, values)
-        return [Candidate(lo + int(pos), int(pos), e, features(float(v) / top if top > 0 else 0.0, e))
+        return [Candidate(lo + int(pos), e, features(float(v) / top if top > 0 else 0.0, e))
                 for pos, v, e in zip(best, values, evidence)]
 
     def _hit(self, chunk_id: int, score: float, wanted: set[str]) -> Hit:
