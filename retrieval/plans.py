@@ -39,8 +39,10 @@ SPAN = re.compile(r"[两二三四五六七八九十几多]年(?:来|内|间|以�
 _PLAN_LEAD = re.compile(r"^[^：:。；;]{0,30}(?:目标|计划|打算|安排|规划|思路|展望|设想)[^：:。；;]{0,6}[：:]")
 # A passage under a heading of plans (「二、2025年工作目标和主要任务」) scores this much more for a question about
 # plans, and one under any other heading this much more for a question that is not: 「2024年新增停车泊位多少个」
-# asks what was done, not what the next year's plan promises.
-TENSE_PREFERENCE = 0.5
+# asks what was done, not what the next year's plan promises: 「推动满意率提升至96%以上」 does not answer
+# 「满意的比例有多少」. Twice the score, since a plan repeats the review's topics in fewer words and BM25 favours the
+# shorter passage.
+TENSE_PREFERENCE = 1.0
 # A question naming a year prefers passages of that year's part to those under a term's review (「五年来」), and
 # one about the years together (这五年, 五年来) the review's, by this much.
 SPAN_PREFERENCE = 0.5

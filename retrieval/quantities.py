@@ -25,7 +25,7 @@ _LINKING = "是|有|为|达到|达|完成|实现|共|一共|总共|合计|累计
 _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
     # A sum of money named by what it is (补贴, 工资, 产值…), after 多少 or before it: 「发了多少奖励补贴」「投资完成多少」.
     (re.compile(rf"多少钱|多少[\u4e00-\u9fff]{{0,4}}?(?:{_MONEY})|(?:{_MONEY})(?:{_LINKING})*多少"), "money"),
-    (re.compile(r"多大面积|面积(?:有)?多[大少]|多大(?:的)?(?:地|规模)"), "area"),
+    (re.compile(rf"多大面积|面积(?:{_LINKING})*多[大少]|多大(?:的)?(?:地|规模)"), "area"),  # 「销售面积是多少」
     (re.compile(r"多久|多长时间"), "time"),  # before 多长: 「要等多长时间」 asks a duration
     (re.compile(r"多长|多远"), "length"),
     # A rate (覆盖率, 城镇化率) or share is a percentage: 「森林覆盖率达到多少」.
