@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import rtoml
 
+from .corpus import CorpusError, read_toml
+
 FILE = "confidence.toml"
 
 
@@ -75,10 +77,21 @@ class Model:
         path = Path(folder) / FILE
         if not path.is_file():
             return FALLBACK
-        data = rtoml.loads(path.read_text(encoding="utf-8"))
-        weights = data["weights"]
-        return cls(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(data["bias"]),  # a new feature counts 0 until refitted
-                   float(data.get("none_below", 0.5)), float(data.get("sure_from", 0.75)))
+        data = read_toml(path)
+        # A feature newer than the file weighs 0 until it is refitted.
+        weights = fitted_numbers(path, data.get("weights"), dict.fromkeys(FEATURES, 0.0))
+        bias, none_below, sure_from = fitted_numbers(path, data, {"bias": None, "none_below": 0.5, "sure_from": 0.75})
+        return cls(weights, bias, none_below, sure_from)
+
+
+def fitted_numbers(path: Path, table: object, defaults: dict[str, float | None]) -> tuple[float, ...]:
+    """The numbers of a fitted file's table in the order of defaults (a name missing takes its default; None: it
+    must be there), or a CorpusError saying how to write the file again: no engine starts on weights it cannot read."""
+    if isinstance(table, dict):
+        numbers = [table.get(name, default) for name, default in defaults.items()]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+            return tuple(float(v) for v in numbers)
+    raise CorpusError(f"{path.name}: not a fitted model (write it again with `townqa calibrate --write`)")
 
 
 # Without a fitted file: the passage must hold a fifth of the question, as the old threshold said.

@@ -64,16 +64,21 @@ class Corpus:
         return sorted({r.town for r in self.reports})
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file the engine loads (the manifest, a fitted model), or a CorpusError naming it."""
+    try:
+        return rtoml.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path.name}: not UTF-8 ({exc.reason})") from exc
+    except rtoml.TomlParsingError as exc:
+        raise CorpusError(f"{path.name}: not valid TOML ({exc})") from exc
+
+
 def _read_manifest(folder: Path) -> list[dict]:
     path = folder / MANIFEST
     if not path.is_file():
         raise CorpusError(f"{MANIFEST}: missing in {folder}")
-    try:
-        data = rtoml.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{MANIFEST}: not UTF-8 ({exc.reason})") from exc
-    except rtoml.TomlParsingError as exc:
-        raise CorpusError(f"{MANIFEST}: not valid TOML ({exc})") from exc
+    data = read_toml(path)
     entries = data.get("report")
     if not isinstance(entries, list) or not entries:
         raise CorpusError(f"{MANIFEST}: no [[report]] entries")

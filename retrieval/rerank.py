@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import rtoml
 
-from .confidence import Evidence
+from .confidence import Evidence, fitted_numbers
+from .corpus import read_toml
 
 FILE = "ranking.toml"
 RERANKED = 10  # the best candidates by BM25 (and the preferences) that are weighed again
@@ -50,5 +51,4 @@ class Ranker:
         path = Path(folder) / FILE
         if not path.is_file():
             return None
-        weights = rtoml.loads(path.read_text(encoding="utf-8"))["weights"]
-        return cls(tuple(float(weights.get(name, 0.0)) for name in FEATURES))
+        return cls(fitted_numbers(path, read_toml(path).get("weights"), dict.fromkeys(FEATURES, 0.0)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -140,6 +141,20 @@ def test_a_broken_corpus_is_reported_by_file_name(cache: Path, tmp_path: Path):
     )
     assert result.returncode == 1
     assert "a.txt: not UTF-8" in result.stderr
+
+
+def test_a_broken_fitted_model_is_reported_by_file_name(cache: Path, tmp_path: Path):
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "ranking.toml").write_text("[weights\nratio = 4.3\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "后白镇2025年地区生产总值是多少？"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "TOWNQA_CONFIG_DIR": str(config), "TOWNQA_CACHE_DIR": str(cache),
+             "TOWNQA_DB": str(cache / "x.sqlite3")},
+    )
+    assert result.returncode == 1
+    assert "ranking.toml: not valid TOML" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_index_rebuilds_the_cache(cache: Path):

@@ -6,8 +6,10 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from retrieval import Engine
+from retrieval import CorpusError, Engine
+from retrieval.confidence import Model
 from retrieval.rerank import FEATURES, Ranker
 
 
@@ -35,3 +37,16 @@ def test_the_sentence_that_answers_comes_before_a_longer_one_sharing_more_common
     unranked.ranker = None
     assert "全面开诊" not in unranked.search(question).hits[0].chunk.text
     assert "全面开诊" in engine.search(question).hits[0].chunk.text
+
+
+def test_a_fitted_file_that_cannot_be_read_stops_the_load_with_its_name(tmp_path: Path):
+    """A hand-edited or truncated file must not load as weights of 0 (every passage equal) nor as a traceback."""
+    (tmp_path / "ranking.toml").write_text("[weights]\nratio = 'high'\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ranking.toml: not a fitted model .*townqa calibrate --write"):
+        Ranker.load(tmp_path)
+    (tmp_path / "confidence.toml").write_text("[weights]\nwhole = 1.5\n", encoding="utf-8")  # no bias
+    with pytest.raises(CorpusError, match="confidence.toml: not a fitted model"):
+        Model.load(tmp_path)
+    (tmp_path / "confidence.toml").write_text("bias = [1.0\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="confidence.toml: not valid TOML"):
+        Model.load(tmp_path)
