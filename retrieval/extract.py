@@ -13,13 +13,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
 
-from .tables import CELL
+from .tables import CELL, HAN
 
 PAGE_BREAK = "\f"
 # A .docx is a zip: refuse it before parsing when it would unpack to more than this, or compress too well.
 DOCX_MAX_UNPACKED = 50_000_000
 DOCX_MAX_RATIO = 100
-HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: what tells a report's text from a page's trimmings
 HEADING_MOST = 60  # a .docx paragraph in a heading's style is a heading up to this length
 TABLE_CELL_MAX = 60  # a web page's table with a longer cell lays out the page rather than holding figures
 ARTICLE_SHARE = 0.6  # a web page's article holds at least this share of its Chinese text, or it was misjudged

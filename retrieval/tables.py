@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _UNIT = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
 # A unit a heading or label states: 「（亿元）」「(%)」, or a trailing 「%」 (增长%).
 _STATED_UNIT = re.compile(rf"\s*(?:[（(]\s*((?:十|百|千|万|亿)*(?:{_UNIT}))\s*[）)]|(%))\s*$")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: a label holds one, a page's text too
 
 
 def strip(line: str) -> str:
@@ -84,7 +84,7 @@ def _split_unit(cell: str) -> tuple[str, str]:
 
 def _is_label(cell: str) -> bool:
     """A row's first cell: words (地区生产总值（亿元）), not a number, no sentence."""
-    return bool(_HAN.search(cell)) and not _NUMBER.match(cell) and len(cell) <= LABEL_MAX and not _SENTENCE.search(cell)
+    return bool(HAN.search(cell)) and not _NUMBER.match(cell) and len(cell) <= LABEL_MAX and not _SENTENCE.search(cell)
 
 
 def _is_value(cell: str) -> bool:
