@@ -305,3 +305,10 @@ def test_the_size_of_the_economy_in_other_words_is_its_gdp(engine: Engine, quest
 def test_standard_abbreviations_of_report_statistics_find_their_full_names(engine: Engine):
     assert "高新技术企业" in top(engine, "后白镇新增了多少家高企？").chunk.text
     assert engine.tokenizer.terms("社零是多少") == ["社会消费品零售总额"]  # jieba alone cuts 社零是
+
+
+@pytest.mark.parametrize("question", ["下蜀镇的人才引进情况", "下蜀镇人才引进情况怎么样？"])
+def test_the_frame_of_a_question_about_a_topic_names_no_topic(engine: Engine, question: str):
+    """「…情况怎么样」 asks about the topic before it; 情况 found 「面对汛期极端强降雨突发情况」 first."""
+    text = top(engine, question).chunk.text
+    assert "人才" in text and "突发情况" not in text
