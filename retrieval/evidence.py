@@ -40,6 +40,21 @@ class Searched:
 
 
 @dataclass(frozen=True)
+class UsedIn:
+    """The words the sentences of the chunks searched use (question.spelled_out's used): a word only other towns'
+    reports use meets this town's by its characters alone, as a word no report uses does."""
+
+    index: Index
+    searched: Searched
+
+    def __contains__(self, word: object) -> bool:
+        tid = self.index.vocab.get(word)
+        if tid is None:
+            return False
+        return self.searched.count(self.index.fields["words"].ids_in(tid, self.searched.lo, self.searched.hi)) > 0
+
+
+@dataclass(frozen=True)
 class Weights:
     """What a question's words and characters weigh among the chunks searched, the same for every candidate."""
 

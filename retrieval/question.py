@@ -39,7 +39,7 @@ class Question:
     wants: str | None  # a unit family (see quantities.UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
-    spelled: dict[str, float]  # the characters of its words the reports never use -> their share of such a word
+    spelled: dict[str, float]  # the characters of its words the reports searched never use -> their share of such a word
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
     quoted: tuple[str, ...] = ()  # the phrases it puts in quotation marks, normalized
 
@@ -111,8 +111,8 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
 
 
 def spelled_out(words: list[str], used: Container[str]) -> dict[str, float]:
-    """The characters of the words (of two Chinese characters or more) that the reports never use, each a 1/n share
-    of its word: a compound's characters carry its meaning, so 托儿 finds 托位 and 厕所 finds 户厕 by them, together
+    """The characters of the words (of two Chinese characters or more) that the reports searched never use (used:
+    those they do), each a 1/n share of its word: a compound's characters carry its meaning, so 托儿 finds 托位 and 厕所 finds 户厕 by them, together
     counting as the word would."""
     shares: dict[str, float] = {}
     for word in dict.fromkeys(words):

@@ -17,14 +17,14 @@ from .cache import load_index
 from .chunking import Chunk
 from .confidence import FALLBACK, Evidence, Model
 from .corpus import Corpus, Report, load_corpus
-from .evidence import Searched, Weigher, Weights
+from .evidence import Searched, UsedIn, Weigher, Weights
 from .fields import FIELDS, INDEXED
 from .followup import asked_again, named_only
 from .index import Index
 from .plans import Plans, report_years
 from .pruning import Term, score_all, score_best, warm_up
 from .quantities import number_fits
-from .question import Question, TownMatcher, parse
+from .question import Question, TownMatcher, parse, spelled_out
 from .rerank import RERANKED, Ranker, features
 from .tokenize import Lexicon, Tokenizer, rarity
 from .vectors import Meanings, load_vectors
@@ -208,6 +208,11 @@ class Engine:
         else:
             masks = [self._mask(group, lo, hi) for group in groups]
             searched = Searched.of(lo, hi, masks[0] if len(masks) == 1 else np.logical_or.reduce(masks))
+        if searched.n < len(self.index.chunks):  # a town or a year named: words the other reports use count as unused
+            spelled = spelled_out(q.whole, UsedIn(self.index, searched))
+            if spelled != q.spelled:
+                q = replace(q, spelled=spelled)
+                query = self._query(q)
         scores = self._score(query, searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         weights = self.weigher.weights(q, searched)

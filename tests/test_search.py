@@ -312,3 +312,10 @@ def test_the_frame_of_a_question_about_a_topic_names_no_topic(engine: Engine, qu
     """「…情况怎么样」 asks about the topic before it; 情况 found 「面对汛期极端强降雨突发情况」 first."""
     text = top(engine, question).chunk.text
     assert "人才" in text and "突发情况" not in text
+
+
+@pytest.mark.parametrize("question", ["西夏墅镇清退了多少亩草皮？", "西夏墅镇把多少亩草皮地退回耕地？"])
+def test_a_word_only_another_towns_report_uses_is_searched_by_its_characters(engine: Engine, question: str):
+    """草皮 is in 后白镇's report, not in 西夏墅镇's, which says 退草还田: within the town named it is a word the
+    reports searched never use, and its characters find 「完成河西1000余亩退草还田工作」 (it found nothing)."""
+    assert "退草还田" in top(engine, question).chunk.text
