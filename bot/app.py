@@ -82,6 +82,7 @@ def build_application(settings: Settings, state: BotState) -> Application:
     app.add_handler(CallbackQueryHandler(handlers.more_button, pattern=buttons.PATTERNS[buttons.MORE]))
     app.add_handler(CallbackQueryHandler(handlers.context_button, pattern=buttons.PATTERNS[buttons.CONTEXT]))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=buttons.PATTERNS[buttons.FEEDBACK]))
+    app.add_handler(CallbackQueryHandler(handlers.year_button, pattern=buttons.PATTERNS[buttons.YEAR]))
     app.add_handler(CallbackQueryHandler(handlers.expired_button))  # last: whatever no pattern above took
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(handlers.on_error)

@@ -27,8 +27,8 @@ async def reply_html(message: Message, text: str, **kwargs) -> Message:
     return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=message.chat.type != ChatType.PRIVATE, **kwargs)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """The question path: check, rate-limit, search, log, reply."""
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, restate: bool = False) -> None:
+    """The question path: check, rate-limit, search, log, reply. restate: say what was asked (a button asked it)."""
     st = state(context)
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     question = clean_question(text)
@@ -48,9 +48,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     answer, query_id = looked.answer, looked.query_id
     conversation.remember(context.chat_data, looked.asked, answer, topic)
     await store_now(context, chat.id if chat else None)  # before the reply: the next message may reach another replica
-    again = looked.asked if looked.asked != question else None
+    again = looked.asked if restate or looked.asked != question else None
     if not answer.hits:
-        await reply_html(message, render.not_found_html(list(looked.engine.reports), answer, again))
+        keyboard = render.years_keyboard(query_id, answer.reviewed) if query_id else None
+        await reply_html(message, render.not_found_html(list(looked.engine.reports), answer, again), reply_markup=keyboard)
     else:
         shown = len(answer.lead)
         keyboard = render.answer_keyboard(query_id, 0, shown, answer.total > shown) if query_id else None
@@ -162,6 +163,17 @@ async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await query.answer()
     await context.bot.send_message(update.effective_chat.id, render.context_html(around), parse_mode=ParseMode.HTML)
+
+
+async def year_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """「查2023年的」 under 「没有找到」 for a year the town's report does not cover: the question again, for that year."""
+    found = await _pressed(update, context, buttons.YEAR)
+    if found is None:
+        return
+    pressed, stored = found
+    await update.callback_query.answer()
+    year = f"{pressed.arg}年呢"
+    await answer_question(update, context, state(context).engine.follow_up(year, stored.question) or year, restate=True)
 
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

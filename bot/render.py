@@ -112,10 +112,11 @@ def why_not_found(reports: list[Report], answer: Answer | None) -> str:
     if answer.reason == "a town the reports do not cover":
         return "还没有收录这个地方的工作报告。"
     periods = [f"{r.town}的报告讲的是{r.period}" for r in reports if r.town in answer.towns and r.period]
+    instead = f"要看{answer.reviewed[0]}年的，可以问“{answer.reviewed[0]}年呢”。" if answer.reviewed else ""
     if answer.reason == "no report for that year" and periods:
-        return "；".join(periods) + "，没有提到问的年份。"
+        return "；".join(periods) + "，没有提到问的年份。" + instead
     if answer.reason == "only plans for that year" and periods:
-        return "；".join(periods) + "：问的那一年报告里只有目标和计划，问“目标”或“计划”可以找到。"
+        return "；".join(periods) + "：问的那一年报告里只有目标和计划，问“目标”或“计划”可以找到。" + instead
     return ""
 
 
@@ -238,6 +239,19 @@ def inline_hint(text: str) -> InlineQueryResultsButton:
 
 def inline_example(reports: list[Report]) -> str:
     return f"💡 输入问题，例如「{examples_for(reports, 1)[0]}」"
+
+
+YEARS_OFFERED = 3  # at most this many years a question can be asked again for, newest first
+
+
+def years_keyboard(query_id: int, years: Sequence[str]) -> InlineKeyboardMarkup | None:
+    """Under 「没有找到」 for a year the town's report does not cover: the question asked again for one it does."""
+    offered = [y for y in years if y.isdigit()][:YEARS_OFFERED]
+    if not offered:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"🔎 查{y}年的", callback_data=buttons.data(buttons.YEAR, query_id, int(y))) for y in offered]]
+    )
 
 
 def answer_keyboard(query_id: int, first: int, count: int, more: bool) -> InlineKeyboardMarkup:

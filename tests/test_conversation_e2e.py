@@ -13,7 +13,7 @@ from bot.settings import Settings
 
 from .botharness import bot_process, running_bot, terminate
 from .emulator import TOKEN, Emulator
-from .test_bot_e2e import ask
+from .test_bot_e2e import ask, buttons
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -118,3 +118,16 @@ async def restart_keeps_the_topic(emu: Emulator, tmp_path) -> None:
         (reply,) = await emu.wait_for_messages(38, timeout=60)
         assert "接着上一个问题：下蜀镇一般公共预算收入是多少" in reply["message"]["text"]
         await terminate(proc)
+
+
+async def test_a_year_the_report_does_not_cover_offers_the_year_it_does(emu: Emulator, bot):
+    reply = await ask(emu, 35, "下蜀镇2025年地区生产总值是多少？")
+    text = reply["message"]["text"]
+    assert text.startswith("🤷 没有找到相关内容") and "下蜀镇的报告讲的是2023年" in text and "“2023年呢”" in text
+    data = buttons(reply)
+    assert list(data) == ["🔎 查2023年的"]
+    await emu.send_callback(35, reply, data["🔎 查2023年的"])
+    (again,) = await emu.wait_for_messages(35)
+    text = again["message"]["text"]
+    assert "接着上一个问题：下蜀镇2023年地区生产总值是多少" in text and "<b>地区生产总值</b>90亿元" in text
+    assert {"👍", "👎"} <= set(buttons(again))  # an answer like any other, logged with its own buttons
