@@ -58,6 +58,12 @@ def period_years(period: str) -> tuple[set[str], set[str]]:
     return reviewed, planned - reviewed
 
 
+def reviewed_years(reports: Sequence[Report], towns: Sequence[str]) -> tuple[str, ...]:
+    """The years the reports of these towns review (by their period), newest first: what a question naming another
+    year can be asked about instead."""
+    return tuple(sorted({y for r in reports if r.town in towns for y in period_years(r.period)[0]}, reverse=True))
+
+
 def report_years(report: Report) -> list[str]:
     """The years a report names in its title or text, or that its period reviews: a question naming another
     year is not about it (unless it asks about the plans for a year the period plans, see period_years)."""

@@ -21,7 +21,7 @@ from .evidence import Searched, UsedIn, Weigher, Weights
 from .fields import FIELDS, INDEXED
 from .followup import asked_again, named_only
 from .index import Index
-from .plans import Plans, period_years, report_years
+from .plans import Plans, report_years, reviewed_years
 from .pruning import Term, score_all, score_best, warm_up
 from .quantities import number_fits
 from .question import Question, TownMatcher, parse, spelled_out
@@ -200,7 +200,7 @@ class Engine:
         if not groups:
             planned = q.years and not q.plans and any(self._spans(towns, q.years, True) for towns in named)
             reason = "only plans for that year" if planned else "no report for that year" if q.years else "no report"
-            reviewed = self._reviewed(q.towns) if q.years else ()
+            reviewed = reviewed_years(self.corpus.reports, q.towns) if q.years else ()
             return Answer(text, q.towns, terms, (), 0, reason=reason, reviewed=reviewed)
         # One scores array over the chunks from the first span searched to the last (a position is a chunk id
         # minus lo), the chunks outside the spans zeroed: scoring a range costs less than scoring hundreds.
@@ -259,12 +259,6 @@ class Engine:
             text, q.towns, terms, hits, total, lead, probability,
             self.model.verdict(probability) == "sure", evidence=evidence, considered=tuple(considered),
         )
-
-    def _reviewed(self, towns: tuple[str, ...]) -> tuple[str, ...]:
-        """The years the reports of these towns review (by their period), newest first: what a question naming another
-        year can be asked about instead."""
-        years = {y for r in self.corpus.reports if r.town in towns for y in period_years(r.period)[0]}
-        return tuple(sorted(years, reverse=True))
 
     @staticmethod
     def _mask(spans: list[tuple[int, int]], lo: int, hi: int) -> np.ndarray:
