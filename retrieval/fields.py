@@ -5,8 +5,8 @@ questions always meet through one analyzer (as whoosh declares a field with its
 analyzer). A field without a source of its own is scored on another field's
 postings: the semantic field asks the sentence's words with the question's
 neighbours in meaning instead of its own words, and the spelled field asks its
-characters with those of the question's words the reports searched do not use, at no cost in
-index size.
+characters with those of the question's words the reports searched do not use,
+at no cost in index size.
 """
 
 from __future__ import annotations
