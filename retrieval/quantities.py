@@ -16,9 +16,10 @@ from .tokenize import normalize
 from .units import FAMILY, UNIT_FAMILIES
 
 _UNITS = "|".join(sorted(map(re.escape, FAMILY), key=len, reverse=True))
+# 几 asking how many: not 「哪几个」 (which ones), 「这几年」「近几年」「好几个」 (these few, several) or 几乎 (almost).
+_HOW_MANY = r"(?<![哪这那近前头好])几(?!乎)"
 # 「多少亩」「几家」「多少万元」; the question words themselves are stop words, the unit is what is left.
-# 「哪几个」 asks which ones, not how many.
-_ASKED_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:十|百|千|万|亿)*({_UNITS})")
+_ASKED_UNIT = re.compile(rf"(?:多少|{_HOW_MANY})(?:十|百|千|万|亿)*({_UNITS})")
 # Nouns of a sum of money (general Chinese), and the words that may stand between such a noun and 多少.
 _MONEY = "钱|资金|投资|经费|收入|补贴|补助|奖励|奖补|奖金|工资|工钱|薪酬|薪水|费用|税收|金额|总额|总值|产值|利润|营收"
 _LINKING = "是|有|为|达到|达|完成|实现|共|一共|总共|合计|累计|大概|大约|约|了"
@@ -33,9 +34,12 @@ _ASKED_BY_WORD = (  # questions that name the quantity instead of its unit
     # A count of people named by its noun: 「户籍人口有多少」 is answered by a number of 人, not of 亩 or %.
     (re.compile(rf"(?:人口|人数|户数)(?:{_LINKING})*多少"), "people"),
 )
-_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
-# A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿.
-_QUANTITY = re.compile(rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*({_UNITS})?|({_UNITS}))")
+_ASKS_NUMBER = re.compile(rf"多少|{_HOW_MANY}|多大|多长|多高|多远|多重|多久|比例|占比|排名第")
+# A quantity: a number (not part of a name such as PM2.5 or G312) with its unit, or in 万/亿; 「1200余万元」 and
+# 「1653万余元」 alike.
+_QUANTITY = re.compile(
+    rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*(?:余|多)?\s*({_UNITS})?|({_UNITS}))"
+)
 _DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
 
 # The bits of a passage's quantities: per family, and ANY for a quantity of any kind; dates left out (most

@@ -98,14 +98,15 @@ class TownMatcher:
 
 def places(tokenizer: Tokenizer, text: str) -> list[str]:
     """Places a question names: a word ending in 镇/乡/村/街道/社区 (郭庄镇), or a name of two characters or
-    more before one of them cut alone (宝华 镇, 东岳 村); not 农村, 乡镇 or 几个镇."""
+    more before one of them cut alone (宝华 镇, 东岳 村); not 农村, 乡镇, 几个镇 or 有个镇 (a measure word before
+    the suffix counts towns, it names none)."""
     words = tokenizer.cut(text)
     found = []
     for before, word in zip(["", *words], words):
         if len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and _HAN.match(word) and word[0] not in DETERMINERS:
             found.append(word)
         elif (word in PLACE_SUFFIXES and len(before) >= 2 and _HAN.match(before) and before[0] not in DETERMINERS
-              and before not in tokenizer.lexicon.stopwords):
+              and not before.endswith("个") and before not in tokenizer.lexicon.stopwords):
             found.append(before + word)
     return found
 

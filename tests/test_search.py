@@ -148,7 +148,9 @@ def test_a_question_naming_two_towns_leads_with_the_best_passage_of_each(engine:
      ("光伏装机多少兆瓦", "energy"), ("一年处理多少立方米污水", "volume"),
      ("给企业和个人发了多少奖励补贴", "money"), ("讨回了多少被拖欠的工钱", "money"), ("固定资产投资完成多少", "money"),
      ("引进多少人才", "people"), ("收入增长了多少", "share"), ("森林覆盖率达到多少", "share"),
-     ("城镇化率是多少", "share"), ("办证要等多久", "time"), ("发了多少度电", "energy"), ("审批要多长时间", "time"), ("路修了多长", "length"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", "")],
+     ("城镇化率是多少", "share"), ("办证要等多久", "time"), ("发了多少度电", "energy"), ("审批要多长时间", "time"), ("路修了多长", "length"), ("户籍人口有多少", "people"), ("老人占人口的比例是多少", "share"), ("率先做了多少", ""),
+     ("卫生院这几年有啥变化", None), ("近几年新建了几所学校", "count"), ("好几个村通了公交吗", None),
+     ("是不是几乎都通了公交", None)],
 )
 def test_the_unit_a_question_asks_for(question: str, wants: str | None):
     assert wanted_unit(question) == wants
@@ -172,6 +174,9 @@ def test_a_passage_fits_a_number_question_by_its_unit(engine: Engine):
     durations = ["企业开办时间压缩至0.5个工作日。", "2024年新登记企业1200家。"]
     assert number_fits(waiting.wants, [quantity_bits(p) for p in durations]).tolist() == [1.0, 0.5]
     assert number_fits(None, [quantity_bits(p) for p in passages]).tolist() == [1.0] * 5  # no number asked
+    money = parse("一共发了多少钱？", engine.towns, engine.tokenizer).wants
+    sums = ["全年发放1653万余元。", "发放创业贷款1200余万元。", "帮扶1000余人。"]
+    assert number_fits(money, [quantity_bits(p) for p in sums]).tolist() == [1.0, 1.0, 0.5]
 
 
 @pytest.mark.parametrize("question", ["郭庄镇2025年地区生产总值是多少？", "茅山镇2025年地区生产总值是多少"])
@@ -191,7 +196,8 @@ def test_a_title_ending_in_zhen_is_no_town_when_the_reports_name_it(engine: Engi
     ("question", "named"),
     [("郭庄镇2025年地区生产总值是多少？", ["郭庄镇"]), ("宝华镇今年新增就业多少人？", ["宝华镇"]),
      ("大路镇东岳村获得了什么荣誉？", ["大路镇", "东岳村"]), ("哪几个镇一起组成的？", []), ("各乡镇", []),
-     ("在农村环境整治上花了多少钱", []), ("全镇新增就业多少人", [])],
+     ("在农村环境整治上花了多少钱", []), ("全镇新增就业多少人", []), ("听说有个镇办了风筝节", []),
+     ("有一个村建了养老院", [])],
 )
 def test_the_places_a_question_names(engine: Engine, question: str, named: list[str]):
     assert places(engine.tokenizer, question) == named
