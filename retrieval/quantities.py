@@ -40,6 +40,11 @@ _ASKS_NUMBER = re.compile(rf"多少|{_HOW_MANY}|多大|多长|多高|多远|多�
 _QUANTITY = re.compile(
     rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:(?:十|百|千|万|亿)+\s*(?:余|多)?\s*({_UNITS})?|({_UNITS}))"
 )
+# The same in Chinese numerals, of two characters or more (「六十多年」「两千亩」「三十余家」; not 「三个」, which counts
+# anything, nor 「五年来」).
+_CHINESE_QUANTITY = re.compile(
+    rf"(?<![〇零一二两三四五六七八九十百千万亿])[〇零一二两三四五六七八九十百千]{{2,}}(?:余|多)?(?:万|亿)?(?:余|多)?({_UNITS})"
+)
 _DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
 
 # The bits of a passage's quantities: per family, and ANY for a quantity of any kind; dates left out (most
@@ -72,6 +77,8 @@ def _bits(text: str) -> int:
     bits = 0
     for a, b in _QUANTITY.findall(text):
         bits |= ANY | (_BIT[FAMILY[a or b]] if a or b else 0)
+    for unit in _CHINESE_QUANTITY.findall(text):
+        bits |= ANY | _BIT[FAMILY[unit]]
     return bits
 
 

@@ -73,10 +73,18 @@ def _read_lines(path: Path) -> list[str]:
 _NEEDS_TABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_NORMALIZE)) + "]")
 
 
+# A year in Chinese numerals (「二〇二五年」「一九九三年」), digit by digit as people write years: Arabic digits then.
+_CHINESE_YEAR = re.compile(r"(?:一九|二[〇零])[〇零一二三四五六七八九]{2}(?=\s*年)")
+_DIGIT = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
 def normalize(text: str) -> str:
-    """Simplified script, half-width letters and digits, lower case; the same length as text."""
+    """Simplified script, half-width letters and digits, years in Arabic digits, lower case; the same length as
+    text."""
     if _NEEDS_TABLE.search(text):  # most report text is simplified already: skip the slower translate
         text = text.translate(_NORMALIZE)
+    if "〇" in text or "零" in text or "一九" in text:
+        text = _CHINESE_YEAR.sub(lambda m: m.group().translate(_DIGIT), text)
     return text.lower()
 
 

@@ -325,3 +325,16 @@ def test_a_word_only_another_towns_report_uses_is_searched_by_its_characters(eng
     """草皮 is in 后白镇's report, not in 西夏墅镇's, which says 退草还田: within the town named it is a word the
     reports searched never use, and its characters find 「完成河西1000余亩退草还田工作」 (it found nothing)."""
     assert "退草还田" in top(engine, question).chunk.text
+
+
+def test_a_year_in_chinese_numerals_is_a_year(engine: Engine):
+    """「二〇二五年」 filters by year as 「2025年」 does: 下蜀镇's report covers 2023 and plans 2024."""
+    assert engine.search("下蜀镇二〇二五年GDP目标是多少").reason == "no report for that year"
+    planned = engine.search("下蜀镇二〇二四年地区生产总值的预期目标是多少？")
+    assert planned.lead and "地区生产总值超95亿元" in planned.lead[0].chunk.text
+
+
+def test_a_quantity_in_chinese_numerals_is_a_quantity():
+    passages = ["社区卫生服务中心开了六十多年的老大门。", "新增高标准农田两千亩。", "打造三个中心。"]
+    assert number_fits("years", [quantity_bits(p) for p in passages]).tolist() == [1.0, 0.5, 0.0]
+    assert number_fits("area", [quantity_bits(p) for p in passages]).tolist() == [0.5, 1.0, 0.0]
