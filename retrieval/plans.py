@@ -114,12 +114,12 @@ class Plans:
         return flags
 
     def preference(self, plans: bool, years: frozenset[str], span: bool, candidates: np.ndarray,
-                   read: np.ndarray) -> np.ndarray:
+                   read: np.ndarray, this_year: bool = False) -> np.ndarray:
         """Per candidate, the factor a question's time gives its score: passages of plans for a question about
         plans (and the others for one that is not), of a term's review for one about several years (and the
         others for one naming a year), each only when the candidates have both kinds. read: see stated."""
         factor = np.ones(len(candidates), dtype=np.float32)
-        tense = self.stated(candidates, read) == self.asked(plans, years, candidates)
+        tense = self.stated(candidates, read) == self.asked(plans, years, candidates, this_year)
         if not tense.all():
             factor *= (1 + TENSE_PREFERENCE * tense).astype(np.float32)
         if years or span:
@@ -133,11 +133,14 @@ class Plans:
         for marks in self._marks:
             marks.flags.writeable = False
 
-    def asked(self, plans: bool, years: frozenset[str], chunk_ids: np.ndarray) -> np.ndarray:
+    def asked(self, plans: bool, years: frozenset[str], chunk_ids: np.ndarray, this_year: bool = False) -> np.ndarray:
         """Per chunk, whether a question is about plans for its report: it says so (plans) or names a year the
-        report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring)."""
-        if plans or not years:
+        report only plans (「2025年新增停车泊位多少个」 of a 2024 report asks what 2025 is to bring), or says 今年 of a
+        report delivered early in the year it plans (「今年打算新增多少学位」 of the same report: 2025)."""
+        if plans or not (years or this_year):
             return np.full(len(chunk_ids), plans)
         docs = self.chunks.doc[chunk_ids]
-        planning = {d: bool(years & self.planned.get(self.chunks.docs[d], set())) for d in np.unique(docs).tolist()}
+        planning = {d: bool(years & self.planned.get(self.chunks.docs[d], set()) if years
+                            else self.planned.get(self.chunks.docs[d]))
+                    for d in np.unique(docs).tolist()}
         return np.array([planning[d] for d in docs.tolist()], dtype=bool)

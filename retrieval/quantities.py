@@ -42,9 +42,13 @@ _QUANTITY = re.compile(
 )
 # The same in Chinese numerals, of two characters or more (「六十多年」「两千亩」「三十余家」; not 「三个」, which counts
 # anything, nor 「五年来」).
+_NUMERALS = "〇零一二两三四五六七八九十百千"
 _CHINESE_QUANTITY = re.compile(
-    rf"(?<![〇零一二两三四五六七八九十百千万亿])[〇零一二两三四五六七八九十百千]{{2,}}(?:余|多)?(?:万|亿)?(?:余|多)?({_UNITS})"
+    rf"(?<![第{_NUMERALS}万亿])[{_NUMERALS}]{{2,}}(?:余|多)?(?:万|亿)?(?:余|多)?({_UNITS})"
 )
+# An ordinal in Chinese numerals (「第八届」) answers 「第几届」, in its unit's family only: it is no amount, and does
+# not answer 「多少游客」.
+_CHINESE_ORDINAL = re.compile(rf"第[{_NUMERALS}]+({_UNITS})")
 _DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?")
 
 # The bits of a passage's quantities: per family, and ANY for a quantity of any kind; dates left out (most
@@ -79,6 +83,8 @@ def _bits(text: str) -> int:
         bits |= ANY | (_BIT[FAMILY[a or b]] if a or b else 0)
     for unit in _CHINESE_QUANTITY.findall(text):
         bits |= ANY | _BIT[FAMILY[unit]]
+    for unit in _CHINESE_ORDINAL.findall(text):
+        bits |= _BIT[FAMILY[unit]]
     return bits
 
 

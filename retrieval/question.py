@@ -42,6 +42,7 @@ class Question:
     spelled: dict[str, float]  # the characters of its words the reports searched never use -> their share of such a word
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
     quoted: tuple[str, ...] = ()  # the phrases it puts in quotation marks, normalized
+    this_year: bool = False  # it says 今年 and names no year: of a report delivered early in the year it plans, that year
 
     @property
     def other_towns(self) -> tuple[str, ...]:
@@ -151,4 +152,5 @@ def parse(
         stands_for={term: word for term, (word, _) in near.items()},
         spelled=spelled_out(whole, used),
         quoted=tuple(_QUOTED.findall(rest)),
+        this_year="今年" in rest and not years_named(rest),
     )

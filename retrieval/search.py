@@ -329,7 +329,7 @@ class Engine:
             return
         # Ties with the last candidate are candidates too, so the choice does not depend on the chunks' order.
         tied = positions[scores[positions] >= scores[top[-1]]][: TIES_MOST]
-        scores[tied] *= self.plans.preference(q.plans, q.years, q.span, lo + tied, lo + top[:LEADS_READ])
+        scores[tied] *= self.plans.preference(q.plans, q.years, q.span, lo + tied, lo + top[:LEADS_READ], q.this_year)
         if q.wants is not None or q.places:
             fit = number_fits(q.wants, self.index.chunks.quantities[lo + tied])
             scores[tied] *= (1 + NUMBER_PREFERENCE * fit).astype(np.float32)

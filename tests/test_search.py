@@ -276,16 +276,28 @@ _REVIEW_AND_PLAN = """南湖街道2024年工作报告
 """
 
 
+def _review_and_plan(folder: Path) -> Engine:
+    """An engine on one report that reviews 2024 and sets the 2025 targets under a heading of its own."""
+    (folder / "r.txt").write_text(_REVIEW_AND_PLAN, encoding="utf-8")
+    (folder / "manifest.toml").write_text(
+        '[[report]]\nfile = "r.txt"\ntown = "南湖街道"\naliases = ["南湖"]\ncounty = "某县"\n'
+        'title = "南湖街道工作报告"\nperiod = "2024年，及2025年目标"\n', encoding="utf-8")
+    return Engine.load(folder, "config", None)
+
+
 def test_what_was_done_is_answered_from_the_review_though_the_plan_says_it_in_fewer_words(tmp_path: Path):
     """The plan repeats the review's topic in one short sentence, which BM25 favours: asked what the share is, the
     bot quotes the review's 95.2%, not the target 96%; asked for the target, the target."""
-    (tmp_path / "r.txt").write_text(_REVIEW_AND_PLAN, encoding="utf-8")
-    (tmp_path / "manifest.toml").write_text(
-        '[[report]]\nfile = "r.txt"\ntown = "南湖街道"\naliases = ["南湖"]\ncounty = "某县"\n'
-        'title = "南湖街道工作报告"\nperiod = "2024年，及2025年目标"\n', encoding="utf-8")
-    engine = Engine.load(tmp_path, "config", None)
+    engine = _review_and_plan(tmp_path)
     assert "满意率95.2%" in engine.search("南湖街道群众对12345热线的满意率有多少？").lead[0].chunk.text
     assert "提升至96%以上" in engine.search("南湖街道今年12345满意率目标是多少").lead[0].chunk.text
+
+
+def test_this_year_of_a_report_delivered_early_in_the_year_it_plans_is_that_year(tmp_path: Path):
+    """A report on 2024 and the 2025 targets is read in 2025: 今年 asks what 2025 is to bring, 去年 what 2024 did."""
+    engine = _review_and_plan(tmp_path)
+    assert "1500人以上" in engine.search("南湖街道今年新增城镇就业多少人？").lead[0].chunk.text
+    assert "1860人" in engine.search("南湖街道去年新增城镇就业多少人？").lead[0].chunk.text
 
 
 def test_a_year_is_answered_from_its_part_and_the_years_together_from_the_terms_review(engine: Engine):
@@ -338,3 +350,9 @@ def test_a_quantity_in_chinese_numerals_is_a_quantity():
     passages = ["社区卫生服务中心开了六十多年的老大门。", "新增高标准农田两千亩。", "打造三个中心。"]
     assert number_fits("years", [quantity_bits(p) for p in passages]).tolist() == [1.0, 0.5, 0.0]
     assert number_fits("area", [quantity_bits(p) for p in passages]).tolist() == [0.5, 1.0, 0.0]
+
+
+def test_an_ordinal_in_chinese_numerals_answers_which_one_not_how_many():
+    held = [quantity_bits("成功举办第八届青石梨花节。")]
+    assert number_fits("count", held).tolist() == [1.0]  # 「梨花节是第几届」
+    assert number_fits("", held).tolist() == [0.0]  # 「梨花节吸引了多少游客」
