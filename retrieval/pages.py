@@ -79,4 +79,6 @@ def repair(text: str) -> str:
     pages = [[strip(l) for l in page.splitlines() if l.strip() and not PAGE_NUMBER.match(l)] for page in text.split(PAGE_BREAK)]
     running = _running(pages) if len(pages) >= 3 else set()
     lines = [line for page in pages for line in page if line not in running]
-    return "\n".join(_unwrap(lines))
+    # The width most lines reach, not the widest line's: in a proportional font a line of digits and punctuation
+    # holds more characters, and lines a few characters short of it were left unjoined.
+    return "\n".join(_unwrap(lines, _width(lines) or None))

@@ -356,3 +356,9 @@ def test_an_ordinal_in_chinese_numerals_answers_which_one_not_how_many():
     held = [quantity_bits("成功举办第八届青石梨花节。")]
     assert number_fits("count", held).tolist() == [1.0]  # 「梨花节是第几届」
     assert number_fits("", held).tolist() == [0.0]  # 「梨花节吸引了多少游客」
+
+
+def test_rain_in_millimetres_and_land_in_square_kilometres_are_quantities():
+    assert wanted_unit("一天最多下了多少毫米雨") == "length"
+    assert number_fits("length", [quantity_bits("单日最大降雨量达186毫米。")]).tolist() == [1.0]
+    assert number_fits("area", [quantity_bits("辖区面积6.8平方千米。")]).tolist() == [1.0]
