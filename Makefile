@@ -42,6 +42,8 @@ eval-other: install
 		--title 2025年东湖街道办事处工作报告 --period 2024年，及2025年目标 --yes > /dev/null
 	TOWNQA_SEEDS=$(OTHER) $(BIN)/townqa add eval/other/reports/hexi.docx --town 河西高新区 --aliases 河西园区 \
 		--title 坚定信心攻坚突破奋力推动河西高新区高质量发展迈上新台阶 --period 2024年，及2025年目标 --yes > /dev/null
+	TOWNQA_SEEDS=$(OTHER) $(BIN)/townqa add eval/other/reports/nanling.pdf --town 南岭乡 --aliases 南岭 --county 云溪县 \
+		--title 南岭乡人民政府工作报告 --period 2024年，及2025年目标 --yes > /dev/null
 	TOWNQA_SEEDS=$(OTHER) TOWNQA_CACHE_DIR=$(OTHER)-index $(BIN)/townqa eval eval/other/*.jsonl
 
 # Refit when to say 「没有找到」 on the same files (cross-validated figures printed), kept in config/.

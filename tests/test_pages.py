@@ -102,3 +102,22 @@ def test_a_report_spread_over_several_blocks_of_a_page_is_kept_whole():
     page = f"<html><body><table><tr><td><div>{main}</div></td></tr></table><ul><li><span>{rest}</span></li></ul></body></html>"
     text = extract("report.html", page.encode())
     assert "第8项工作完成情况良好" in text and "第8项任务推进顺利有序" in text
+
+
+def test_lines_of_a_proportional_font_are_joined_though_a_line_of_digits_is_longer():
+    """The widest line of a PDF's page (digits and punctuation are narrow) is no guide to where lines wrap: a line
+    a few characters short of it was left alone and its continuation 「道、星空露营基地…」 taken for a heading."""
+    lines = [
+        "乡村旅游加快发展。白鹭湾景区成功创建国家3A级旅游景区，云上茶谷观光步",
+        "道、星空露营基地建成开放，“采茶—制茶—品茶”体验线路入选全省乡村旅游精",
+        "品线路。全乡新增民宿21家、床位430张，民宿总数达到68家；茶园研学基地全年接",
+        "待中小学生1.2万人次，成功举办第三届南岭茶文化旅游节，活动期间吸引游客4.3",
+        "万人次。",
+        "2024年实现地区生产总值9.86亿元，增长6.2%；一般公共预算收入3160万元，增长5.1%，",
+        "完成固定资产投资2.35亿元。",
+    ]
+    text = "\n".join(lines[:4]) + "\n— 1 —\f" + "\n".join(lines[4:]) + "\n— 2 —"
+    assert repair(text).splitlines() == [
+        "".join(lines[:5]),
+        "".join(lines[5:]),
+    ]
