@@ -74,17 +74,24 @@ def wanted_unit(text: str) -> str | None:
 def quantity_bits(passage: str) -> int:
     """The families of the quantities a passage holds, as bits (see _BIT, ANY, DATES_KEPT)."""
     text = normalize(passage)
-    return _bits(_DATE.sub("", text)) | _bits(text) << DATES_KEPT
+    chinese = _chinese_bits(text)  # never a date: normalize wrote a year in Chinese numerals in Arabic digits
+    return (_bits(_DATE.sub("", text)) | chinese) | (_bits(text) | chinese) << DATES_KEPT
 
 
 def _bits(text: str) -> int:
     bits = 0
     for a, b in _QUANTITY.findall(text):
         bits |= ANY | (_BIT[FAMILY[a or b]] if a or b else 0)
+    return bits
+
+
+def _chinese_bits(text: str) -> int:
+    bits = 0
     for unit in _CHINESE_QUANTITY.findall(text):
         bits |= ANY | _BIT[FAMILY[unit]]
-    for unit in _CHINESE_ORDINAL.findall(text):
-        bits |= _BIT[FAMILY[unit]]
+    if "第" in text:
+        for unit in _CHINESE_ORDINAL.findall(text):
+            bits |= _BIT[FAMILY[unit]]
     return bits
 
 
