@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .plans import PLAN, SPAN, years_named
 from .corpus import Report
@@ -39,8 +39,10 @@ class Question:
     wants: str | None  # a unit family (see quantities.UNIT_FAMILIES), "" for a number of any kind, None when no number is asked
     neighbours: dict[str, float]  # corpus words near in meaning to its words, not among them -> similarity
     stands_for: dict[str, str]  # neighbour -> the question word it stands for
-    spelled: dict[str, float]  # the characters of its words the reports searched never use -> their share of such a word
     places: tuple[str, ...]  # places it names that are not towns of the corpus (郭庄镇, 东岳村)
+    # The characters of its words the reports searched never use -> their share of such a word (spelled_out); set by
+    # the search, which knows which reports it searches.
+    spelled: dict[str, float] = field(default_factory=dict)
     quoted: tuple[str, ...] = ()  # the phrases it puts in quotation marks, normalized
     this_year: bool = False  # it says 今年 and names no year: of a report delivered early in the year it plans, that year
 
@@ -114,8 +116,8 @@ def places(tokenizer: Tokenizer, text: str) -> list[str]:
 
 def spelled_out(words: list[str], used: Container[str]) -> dict[str, float]:
     """The characters of the words (of two Chinese characters or more) that the reports searched never use (used:
-    those they do), each a 1/n share of its word: a compound's characters carry its meaning, so 托儿 finds 托位 and 厕所 finds 户厕 by them, together
-    counting as the word would."""
+    those they do), each a 1/n share of its word: a compound's characters carry its meaning, so 托儿 finds 托位 and
+    厕所 finds 户厕 by them, together counting as the word would."""
     shares: dict[str, float] = {}
     for word in dict.fromkeys(words):
         if len(word) > 1 and _HAN.match(word) and word not in used:
@@ -124,11 +126,7 @@ def spelled_out(words: list[str], used: Container[str]) -> dict[str, float]:
     return shares
 
 
-def parse(
-    text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None,
-    used: Container[str] = frozenset(),
-) -> Question:
-    """used: the terms the reports use (the index's vocabulary)."""
+def parse(text: str, towns: TownMatcher, tokenizer: Tokenizer, meanings: Meanings | None = None) -> Question:
     named, rest = towns.find(normalize(text))
     words = tokenizer.terms(rest)
     whole = tokenizer.words(rest)
@@ -150,7 +148,6 @@ def parse(
         places=tuple(dict.fromkeys(places(tokenizer, rest))),
         neighbours={term: sim for term, (_, sim) in near.items()},
         stands_for={term: word for term, (word, _) in near.items()},
-        spelled=spelled_out(whole, used),
         quoted=tuple(_QUOTED.findall(rest)),
         this_year="今年" in rest and not years_named(rest),
     )

@@ -173,7 +173,7 @@ class Engine:
     def search(self, text: str, limit: int = 3, offset: int = 0, assume: tuple[str, ...] = ()) -> Answer:
         """The answer to a question. assume: the towns a chat was talking about; a question naming no town
         prefers them (their best passage when it answers, else the best passage anywhere when that does)."""
-        q = parse(text, self.towns, self.tokenizer, self.meanings, self.index.vocab)
+        q = parse(text, self.towns, self.tokenizer, self.meanings)
         assume = tuple(t for t in assume if t in self.towns.town_of.values())
         if not assume or q.towns or q.other_towns:
             return self._answer(q, limit, offset)
@@ -191,11 +191,10 @@ class Engine:
 
     def _answer(self, q: Question, limit: int, offset: int) -> Answer:
         text = q.text
-        query = self._query(q)
         terms = tuple(t for t in q.words if t in self.index.vocab)
         named = [[town] for town in q.towns] if len(q.towns) > 1 else [list(q.towns)]
         groups = [g for g in (self._spans(towns, q.years, q.plans) for towns in named) if g]
-        if not terms and not query["meaning"]:
+        if not terms and not q.neighbours:  # stand-ins are words of the reports
             return Answer(text, q.towns, terms, (), 0, reason="no words")
         if not groups:
             planned = q.years and not q.plans and any(self._spans(towns, q.years, True) for towns in named)
@@ -210,12 +209,11 @@ class Engine:
         else:
             masks = [self._mask(group, lo, hi) for group in groups]
             searched = Searched.of(lo, hi, masks[0] if len(masks) == 1 else np.logical_or.reduce(masks))
-        if searched.n < len(self.index.chunks):  # a town or a year named: words the other reports use count as unused
-            spelled = spelled_out(q.whole, UsedIn(self.index, searched))
-            if spelled != q.spelled:
-                q = replace(q, spelled=spelled)
-                query = self._query(q)
-        scores = self._score(query, searched, pruned=len(masks) == 1)
+        # The question's words the reports searched never use are searched by their characters: with a town or a year
+        # named, also the words only the other reports use.
+        used = self.index.vocab if searched.n == len(self.index.chunks) else UsedIn(self.index, searched)
+        q = replace(q, spelled=spelled_out(q.whole, used))
+        scores = self._score(self._query(q), searched, pruned=len(masks) == 1)
         leads: list[tuple[int, float, Evidence]] = []  # position, probability and evidence of each group's best
         weights = self.weigher.weights(q, searched)
         reranked: list[int] = []  # the positions weighed again, best first within each group
