@@ -246,7 +246,7 @@ YEARS_OFFERED = 3  # at most this many years a question can be asked again for, 
 
 def years_keyboard(query_id: int, years: Sequence[str]) -> InlineKeyboardMarkup | None:
     """Under 「没有找到」 for a year the town's report does not cover: the question asked again for one it does."""
-    offered = [y for y in years if y.isdigit()][:YEARS_OFFERED]
+    offered = years[:YEARS_OFFERED]
     if not offered:
         return None
     return InlineKeyboardMarkup(
